@@ -1,0 +1,82 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Every target gets the same strictness: Swift 6 language mode plus the upcoming features
+// that keep module boundaries honest (imports are internal unless written `public import`).
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Slipway",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "slipway", targets: ["slipway"]),
+        .library(name: "SlipwayKernel", targets: ["SlipwayKernel"]),
+        .library(name: "SlipwayTesting", targets: ["SlipwayTesting"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // C: Lua 5.4 from Debian's liblua5.4-dev, and the only place Lua errors are raised.
+        .systemLibrary(
+            name: "CLua", pkgConfig: "lua5.4",
+            providers: [.apt(["liblua5.4-dev"])]),
+        .target(name: "CLuaShim", dependencies: ["CLua"]),
+
+        // Roles, values, registry, errors. No I/O, no Lua, no networking.
+        .target(
+            name: "SlipwayKernel",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+        .target(
+            name: "SlipwayLua",
+            dependencies: ["SlipwayKernel", "CLuaShim", "CLua"],
+            swiftSettings: strict),
+        .target(
+            name: "SlipwayEngine",
+            dependencies: ["SlipwayKernel", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+
+        // Slipway plugins: ordinary library targets under Plugins/ (not SwiftPM package plugins).
+        // A plugin depends on the kernel (and later OCI/Runtime), never on SlipwayLua.
+        .target(
+            name: "UtilitySteps",
+            dependencies: ["SlipwayKernel", .product(name: "Logging", package: "swift-log")],
+            path: "Plugins/UtilitySteps", swiftSettings: strict),
+
+        .target(
+            name: "SlipwayTesting",
+            dependencies: [
+                "SlipwayKernel", "SlipwayEngine", "SlipwayLua", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "slipway",
+            dependencies: [
+                "SlipwayKernel", "SlipwayLua", "SlipwayEngine", "UtilitySteps",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict),
+
+        .testTarget(name: "SlipwayKernelTests", dependencies: ["SlipwayKernel"], swiftSettings: strict),
+        .testTarget(
+            name: "SlipwayLuaTests",
+            dependencies: ["SlipwayLua", "SlipwayKernel", "SlipwayTesting", "CLuaShim", "CLua", "UtilitySteps"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "SlipwayEngineTests",
+            dependencies: ["SlipwayEngine", "SlipwayKernel", "SlipwayTesting", "SlipwayLua"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "SlipwayCLITests", dependencies: ["SlipwayTesting"],
+            swiftSettings: strict),
+    ]
+)

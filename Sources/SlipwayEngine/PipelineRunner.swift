@@ -1,0 +1,89 @@
+public import Foundation
+public import SlipwayKernel
+
+/// Runs a ``PipelineDefinition``: steps whose dependencies are done run in parallel (bounded),
+/// the first failure stops the run unless ignored, and a run or step timeout cancels what is
+/// running. Structured concurrency throughout: cancelling the task that calls ``run(_:info:)``
+/// cancels every step, which then reports `canceled`.
+public struct PipelineRunner: Sendable {
+    public let registry: PluginRegistry
+    public let options: RunOptions
+
+    public init(registry: PluginRegistry, options: RunOptions = RunOptions()) {
+        self.registry = registry
+        self.options = options
+    }
+
+    /// - Throws: ``PipelineValidationError`` before anything runs: graph problems, bad
+    ///   configuration, secrets a step declares but the run was not given.
+    /// - Returns: the report; a failed run is a report, not an error.
+    public func run(_ pipeline: PipelineDefinition, info: RunInfo) async throws -> RunReport {
+        let runners = try prepare(pipeline)
+        let log = RunLog(secrets: options.secrets.values, sinks: options.logSinks)
+        let started = Date()
+        let (workDirectory, temporary) = try makeWorkDirectory(runID: info.id)
+        defer { if temporary { try? FileManager.default.removeItem(atPath: workDirectory) } }
+
+        log.write(step: nil, .info, "run \(info.id) of '\(pipeline.name)' started: \(pipeline.steps.count) step(s)")
+        let scheduler = Scheduler(
+            pipeline: pipeline, runners: runners, options: options, log: log, runID: info.id, workDirectory: workDirectory)
+        let outcome = await scheduler.run()
+
+        var report = RunReport(
+            runID: info.id, pipeline: pipeline.name, status: outcome.status, steps: outcome.results, failure: outcome.failure,
+            started: started, finished: Date())
+        log.write(
+            step: nil, report.status == .succeeded ? .info : .error,
+            "run \(report.status.rawValue)" + (report.failure.map { ": \($0)" } ?? ""))
+        await callHook(for: &report, pipeline: pipeline, info: info, log: log)
+        return report
+    }
+
+    /// Validates and builds every step's runner before anything runs.
+    private func prepare(_ pipeline: PipelineDefinition) throws -> [StepID: any StepRunner] {
+        var problems = PipelineValidator(registry: registry).problems(in: pipeline)
+        for step in pipeline.steps {
+            for name in step.options.secrets where options.secrets[name] == nil {
+                problems.append(
+                    .init(location: step.location, step: step.id, message: "secret '\(name)' was not given to the run (--secret \(name)=ENV_VAR)"))
+            }
+        }
+        guard problems.isEmpty else { throw PipelineValidationError(problems: problems) }
+        var runners: [StepID: any StepRunner] = [:]
+        for step in pipeline.steps { runners[step.id] = try registry.stepRunner(for: step) }
+        return runners
+    }
+
+    private func makeWorkDirectory(runID: String) throws -> (String, Bool) {
+        if let given = options.workDirectory {
+            try FileManager.default.createDirectory(atPath: given, withIntermediateDirectories: true)
+            return (given, false)
+        }
+        let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("slipway-run-\(runID)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return (path, true)
+    }
+
+    /// `on_success(run)` or `on_failure(run, err)`; a failing hook is logged, and does not change
+    /// the run's status.
+    private func callHook(for report: inout RunReport, pipeline: PipelineDefinition, info: RunInfo, log: RunLog) async {
+        guard let invoker = options.hooks else { return }
+        let succeeded = report.status == .succeeded
+        guard let hook = succeeded ? pipeline.onSuccess : pipeline.onFailure else { return }
+        var runValue = info.configValue.objectFields ?? [:]
+        runValue["status"] = .string(report.status.rawValue)
+        var arguments: [ConfigValue] = [.object(runValue)]
+        if !succeeded {
+            let failedStep = report.steps.first { $0.status == .failed || $0.status == .timedOut }
+            var error: [String: ConfigValue] = ["message": .string(report.failure ?? report.status.rawValue)]
+            if let failedStep { error["step"] = .string(failedStep.id.rawValue) }
+            arguments.append(.object(error))
+        }
+        do {
+            let result = try await invoker.invoke(hook, arguments: arguments)
+            for line in result.messages { log.write(line) }
+        } catch {
+            log.write(step: nil, .error, "\(hook.name) hook failed: \(error)")
+        }
+    }
+}

@@ -1,0 +1,32 @@
+public import SlipwayKernel
+
+/// How a run is carried out.
+public struct RunOptions: Sendable {
+    /// Steps running at once, at most.
+    public var maxConcurrency: Int
+    /// Stop the run at the first failure that is not ignored, cancelling running steps. When
+    /// false, independent branches go on and only dependents of the failed step are skipped.
+    public var failFast: Bool
+    /// Secret values by name; steps see only those they declare, and every log line is masked.
+    public var secrets: [String: String]
+    /// Shared by the run's steps. A temporary directory is made (and removed) when nil.
+    public var workDirectory: String?
+    /// Calls the recipe's `on_success` / `on_failure`.
+    public var hooks: (any HookInvoker)?
+    /// Where log lines go (already masked).
+    public var logSinks: [any LogSink]
+    public var progress: any ProgressSink
+
+    public init(
+        maxConcurrency: Int = 4, failFast: Bool = true, secrets: [String: String] = [:], workDirectory: String? = nil,
+        hooks: (any HookInvoker)? = nil, logSinks: [any LogSink] = [], progress: any ProgressSink = DiscardingProgressSink()
+    ) {
+        self.maxConcurrency = max(1, maxConcurrency)
+        self.failFast = failFast
+        self.secrets = secrets
+        self.workDirectory = workDirectory
+        self.hooks = hooks
+        self.logSinks = logSinks
+        self.progress = progress
+    }
+}

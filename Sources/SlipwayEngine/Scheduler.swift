@@ -1,0 +1,152 @@
+import Foundation
+import SlipwayKernel
+
+/// The DAG executor of one run. Local state only, mutated by the one task that awaits results;
+/// steps run as child tasks of a task group.
+struct Scheduler: Sendable {
+    struct Outcome {
+        var status: RunStatus
+        var results: [StepResult]
+        var failure: String?
+    }
+
+    private enum Event: Sendable {
+        case finished(StepResult)
+        case runTimedOut
+    }
+
+    let pipeline: PipelineDefinition
+    let runners: [StepID: any StepRunner]
+    let options: RunOptions
+    let log: RunLog
+    let runID: String
+    let workDirectory: String
+
+    func run() async -> Outcome {
+        let steps = pipeline.steps
+        var results: [StepID: StepResult] = [:]
+        var waitingOn: [StepID: Set<StepID>] = [:]
+        var dependents: [StepID: [StepID]] = [:]
+        for step in steps {
+            waitingOn[step.id] = Set(step.dependencies)
+            for dependency in step.dependencies { dependents[dependency, default: []].append(step.id) }
+        }
+        var ready = steps.filter { $0.dependencies.isEmpty }.map(\.id)
+        var running = 0
+        var stopReason: (status: RunStatus, message: String)?
+
+        await withTaskGroup(of: Event.self) { group in
+            if let timeout = pipeline.timeout?.duration {
+                group.addTask {
+                    do {
+                        try await Task.sleep(for: timeout)
+                        return .runTimedOut
+                    } catch {
+                        return .finished(StepResult(id: "", kind: "", status: .canceled))  // the run ended first
+                    }
+                }
+            }
+            func launchReady() {
+                while stopReason == nil, running < options.maxConcurrency, !ready.isEmpty {
+                    let id = ready.removeFirst()
+                    let step = pipeline.step(id)!
+                    let inputs = step.dependencies.reduce(into: [StepID: StepOutput]()) { inputs, dependency in
+                        inputs[dependency] = results[dependency]?.output ?? .empty
+                    }
+                    let executor = StepExecutor(
+                        step: step, runner: runners[id]!, log: log, makeContext: contextMaker(for: step, inputs: inputs))
+                    running += 1
+                    group.addTask { .finished(await executor.execute()) }
+                }
+            }
+            launchReady()
+            while running > 0, let event = await group.next() {
+                switch event {
+                case .runTimedOut:
+                    let limit = DurationText.format(pipeline.timeout!.duration)
+                    stopReason = stopReason ?? (.timedOut, "run timed out after \(limit)")
+                    log.write(step: nil, .error, "run timeout (\(limit)) reached: cancelling running steps")
+                    group.cancelAll()
+                    continue
+                case .finished(let finished) where finished.id.rawValue.isEmpty:
+                    continue
+                case .finished(var result):
+                    running -= 1
+                    let step = pipeline.step(result.id)!
+                    let failed = result.status == .failed || result.status == .timedOut
+                    if failed && step.options.ignoreErrors {
+                        result.ignoredFailure = true
+                        log.write(step: result.id, .warning, "failure ignored (ignore_errors)")
+                    }
+                    results[result.id] = result
+                    if failed && !step.options.ignoreErrors && stopReason == nil {
+                        let message = "step '\(result.id)' \(result.status == .timedOut ? "timed out" : "failed"): \(result.failure ?? "")"
+                        if options.failFast {
+                            stopReason = (.failed, message)
+                            if running > 0 { log.write(step: nil, .warning, "fail-fast: cancelling \(running) running step(s)") }
+                            group.cancelAll()
+                        } else {
+                            skipDependents(of: result.id, dependents: dependents, results: &results, reason: message)
+                        }
+                    }
+                    if stopReason == nil {
+                        for next in dependents[result.id] ?? [] where results[next] == nil {
+                            waitingOn[next]?.remove(result.id)
+                            if waitingOn[next]?.isEmpty == true { ready.append(next) }
+                        }
+                        launchReady()
+                    }
+                }
+            }
+            // Nothing runs any more: stop the run-timeout timer.
+            group.cancelAll()
+        }
+
+        let cancelled = Task.isCancelled
+        var ordered: [StepResult] = []
+        for step in steps {
+            if var result = results[step.id] {
+                if cancelled, result.status == .running { result.status = .canceled }
+                ordered.append(result)
+            } else {
+                var skipped = StepResult(id: step.id, kind: step.kind, status: .skipped)
+                skipped.failure = stopReason.map { "not run: \($0.message)" } ?? (cancelled ? "not run: run canceled" : nil)
+                ordered.append(skipped)
+            }
+        }
+        if cancelled && stopReason == nil { stopReason = (.canceled, "run canceled") }
+        if stopReason == nil, let failed = ordered.first(where: { ($0.status == .failed || $0.status == .timedOut) && !$0.ignoredFailure }) {
+            stopReason = (.failed, "step '\(failed.id)' \(failed.status == .timedOut ? "timed out" : "failed"): \(failed.failure ?? "")")
+        }
+        return Outcome(status: stopReason?.status ?? .succeeded, results: ordered, failure: stopReason?.message)
+    }
+
+    /// Without fail-fast, a failed step's dependents (transitively) are skipped and the rest of
+    /// the graph goes on.
+    private func skipDependents(
+        of id: StepID, dependents: [StepID: [StepID]], results: inout [StepID: StepResult], reason: String
+    ) {
+        var pending = dependents[id] ?? []
+        while let next = pending.popLast() {
+            guard results[next] == nil, let step = pipeline.step(next) else { continue }
+            var skipped = StepResult(id: next, kind: step.kind, status: .skipped)
+            skipped.failure = "not run: \(reason)"
+            results[next] = skipped
+            log.write(step: next, .warning, "skipped: a dependency failed")
+            pending += dependents[next] ?? []
+        }
+    }
+
+    private func contextMaker(for step: StepDefinition, inputs: [StepID: StepOutput]) -> @Sendable (Int) -> StepContext {
+        let declared = step.options.secrets.reduce(into: [String: String]()) { $0[$1] = options.secrets[$1] }
+        let logger = log.logger(for: step.id, runID: runID)
+        let workDirectory = self.workDirectory
+        let runID = self.runID
+        let progress = options.progress
+        return { attempt in
+            StepContext(
+                runID: runID, stepID: step.id, attempt: attempt, logger: logger, workDirectory: workDirectory, inputs: inputs,
+                secrets: declared, progress: progress)
+        }
+    }
+}

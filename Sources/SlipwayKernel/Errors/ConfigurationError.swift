@@ -1,0 +1,31 @@
+/// A configuration value does not fit what a plugin or option expects.
+/// The path is in recipe terms (`steps[2].tags[1]`, 1-based list positions).
+public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var path: [ConfigPathComponent]
+    public var message: String
+
+    public init(path: [ConfigPathComponent], message: String) {
+        self.path = path
+        self.message = message
+    }
+
+    init(decoding error: DecodingError, base: [ConfigPathComponent]) {
+        switch error {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            self.init(path: base, message: context.debugDescription)
+        case .keyNotFound(let key, _):
+            self.init(path: base + [.key(ConfigValueDecoder.snakeCase(key.stringValue))], message: "required key is missing")
+        @unknown default:
+            self.init(path: base, message: String(describing: error))
+        }
+    }
+
+    /// The same error with `prefix` in front of its path.
+    public func prefixed(by prefix: [ConfigPathComponent]) -> ConfigurationError {
+        ConfigurationError(path: prefix + path, message: message)
+    }
+
+    public var description: String {
+        path.isEmpty ? message : "\(ConfigPathComponent.render(path)): \(message)"
+    }
+}

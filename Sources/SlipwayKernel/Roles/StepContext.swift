@@ -1,0 +1,71 @@
+public import Logging
+
+/// Everything a plugin call may use, passed in and never global: a logger bound to the run and
+/// step (its output is the masked run log), the work directory, the declared secrets, a
+/// progress sink, the results of dependencies, and a clock. Cancellation is Swift task
+/// cancellation.
+public struct StepContext: Sendable {
+    public var runID: String
+    public var stepID: StepID
+    /// Which attempt this is (1 = first), counting retries and repeats.
+    public var attempt: Int
+    /// Writes to the run log; every line is masked for secrets before anyone sees it.
+    public var logger: Logger
+    /// A directory owned by the run, shared by its steps.
+    public var workDirectory: String
+    /// Results of the steps this one depends on.
+    public var inputs: [StepID: StepOutput]
+    public var progress: any ProgressSink
+    public var clock: ContinuousClock
+    private let secrets: [String: String]
+
+    public init(
+        runID: String, stepID: StepID, attempt: Int = 1, logger: Logger, workDirectory: String,
+        inputs: [StepID: StepOutput] = [:], secrets: [String: String] = [:],
+        progress: any ProgressSink = DiscardingProgressSink(), clock: ContinuousClock = ContinuousClock()
+    ) {
+        self.runID = runID
+        self.stepID = stepID
+        self.attempt = attempt
+        self.logger = logger
+        self.workDirectory = workDirectory
+        self.inputs = inputs
+        self.secrets = secrets
+        self.progress = progress
+        self.clock = clock
+    }
+
+    /// A secret the step declared in `secrets = {...}`.
+    /// - Throws: ``StepFailure`` when the step did not declare it or the run has no such secret.
+    public func secret(_ name: String) throws -> String {
+        guard let value = secrets[name] else {
+            throw StepFailure(
+                step: stepID, message: "secret '\(name)' is not available: declare it in the step's secrets = {...} and pass it with --secret")
+        }
+        return value
+    }
+}
+
+/// Receives progress of long operations (pulls, pushes, builds), for display on a terminal.
+public protocol ProgressSink: Sendable {
+    func report(_ progress: StepProgress)
+}
+
+public struct StepProgress: Sendable, Hashable {
+    public var step: StepID
+    public var label: String
+    public var completed: Int64
+    public var total: Int64?
+
+    public init(step: StepID, label: String, completed: Int64, total: Int64?) {
+        self.step = step
+        self.label = label
+        self.completed = completed
+        self.total = total
+    }
+}
+
+public struct DiscardingProgressSink: ProgressSink {
+    public init() {}
+    public func report(_ progress: StepProgress) {}
+}

@@ -1,0 +1,73 @@
+import SlipwayKernel
+
+extension RecipeInterpreter {
+    /// Calls a hook with `arguments` under the hook budgets; returns its first result and what
+    /// it logged. The stack is left as it was.
+    func invoke(_ hook: HookReference, arguments: [ConfigValue]) throws -> HookResult {
+        guard let function = hooks[hook.id] else {
+            throw RecipeError(kind: .invalid, location: hook.location, message: "hook '\(hook.name)' does not belong to this recipe session")
+        }
+        messages = []
+        let stack = state.main
+        let base = stack.top
+        defer { stack.pop(stack.top - base) }
+        state.withHostAllowance {
+            function.push()
+            for argument in arguments { push(argument, on: stack) }
+        }
+        try protectedCall(
+            arguments: Int32(arguments.count), results: 1, instructions: limits.hookInstructions, fallback: hook.location)
+        let value: ConfigValue
+        do {
+            value = try state.withHostAllowance {
+                try readValue(at: -1, on: stack, path: [.key(hook.name)], functionsAllowed: false)
+            }
+        } catch {
+            throw RecipeError(kind: .invalid, location: hook.location, message: "\(error)")
+        }
+        return HookResult(value: value, messages: messages)
+    }
+
+    /// Calls a task's `pipeline(run)` and assembles the steps it returns (a list of steps, or
+    /// `pipeline { ... }`) into a validated pipeline with the task's hooks and timeout.
+    /// - Throws: ``RecipeError`` or ``PipelineValidationError``.
+    func pipeline(for task: TaskDefinition, run: RunInfo) throws -> PipelineDefinition {
+        guard let function = hooks[task.pipeline.id] else {
+            throw RecipeError(kind: .invalid, location: task.location, message: "task '\(task.name)' has no pipeline function")
+        }
+        resetDefinitions()
+        messages = []
+        setGlobal("run", run.configValue)
+        let stack = state.main
+        let base = stack.top
+        defer { stack.pop(stack.top - base) }
+        state.withHostAllowance {
+            function.push()
+            push(run.configValue, on: stack)
+        }
+        try protectedCall(arguments: 1, results: 1, instructions: limits.evaluationInstructions, fallback: task.pipeline.location)
+        var pipeline: PipelineDefinition
+        if let handle = handle(at: -1), Handle.Tag(rawValue: handle.tag) == .pipeline {
+            pipeline = pipelines[Int(handle.index)]
+        } else {
+            let roots: [StepID]
+            do {
+                let value = try state.withHostAllowance {
+                    try readValue(at: -1, on: stack, path: [.key("pipeline")], functionsAllowed: false)
+                }
+                roots = try ConfigValueDecoder().decode([StepID].self, from: value, path: [.key("pipeline(run)")])
+            } catch {
+                throw RecipeError(
+                    kind: .invalid, location: task.pipeline.location,
+                    message: "the task's pipeline function must return a list of steps or pipeline { ... }: \(error)")
+            }
+            pipeline = assemble(
+                name: task.name, roots: roots, timeout: nil, onSuccess: nil, onFailure: nil, location: task.pipeline.location)
+        }
+        pipeline.timeout = pipeline.timeout ?? task.timeout
+        pipeline.onSuccess = pipeline.onSuccess ?? task.onSuccess
+        pipeline.onFailure = pipeline.onFailure ?? task.onFailure
+        try validate(pipeline)
+        return pipeline
+    }
+}

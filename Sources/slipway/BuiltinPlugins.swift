@@ -1,0 +1,13 @@
+import SlipwayKernel
+import UtilitySteps
+
+/// Every plugin this binary ships with. Static on purpose: no discovery at run time.
+enum BuiltinPlugins {
+    static let all: [any PluginKind.Type] = UtilitySteps.all
+
+    static func registry() throws -> PluginRegistry {
+        var registry = PluginRegistry()
+        try registry.register(all)
+        return registry
+    }
+}

@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import SlipwayKernel
+import SlipwayLua
+import Yams
+
+/// What `run` and `plan` share: the recipe and the values it sees.
+struct RecipeOptions: ParsableArguments {
+    @Argument(help: "The recipe file (Lua).", completion: .file(extensions: ["lua"]))
+    var file: String
+
+    @Option(
+        name: .customLong("set"),
+        help: ArgumentHelp("Set a value the recipe reads as values.KEY (dotted keys nest: a.b=c).", valueName: "key=value"))
+    var assignments: [String] = []
+
+    @Option(name: .customLong("values"), help: ArgumentHelp("Read values from a JSON or YAML file.", valueName: "file"))
+    var valuesFiles: [String] = []
+
+    @Option(name: .customLong("lib"), help: ArgumentHelp("Add a require root (after the recipe's folder).", valueName: "dir"))
+    var libraries: [String] = []
+
+    @Flag(name: .shortAndLong, help: "Show Lua tracebacks with recipe errors.")
+    var verbose = false
+
+    /// `--values` files merged in order, then `--set` on top.
+    func values() throws -> ConfigValue {
+        var merged: [String: ConfigValue] = [:]
+        for path in valuesFiles {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw InputError("--values \(path): cannot read the file")
+            }
+            let value: ConfigValue
+            do {
+                value = try YAMLDecoder().decode(ConfigValue.self, from: text)
+            } catch {
+                throw InputError("--values \(path): not valid JSON or YAML: \(error)")
+            }
+            guard let fields = value.objectFields else { throw InputError("--values \(path): expected a mapping at the top level") }
+            merged = Self.merge(merged, fields)
+        }
+        for assignment in assignments {
+            guard let equals = assignment.firstIndex(of: "="), equals != assignment.startIndex else {
+                throw InputError("--set \(assignment): expected key=value")
+            }
+            let keys = assignment[..<equals].split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            guard keys.allSatisfy({ !$0.isEmpty }) else { throw InputError("--set \(assignment): empty key segment") }
+            let value = String(assignment[assignment.index(after: equals)...])
+            merged = Self.merge(merged, Self.nest(keys, .string(value)))
+        }
+        return .object(merged)
+    }
+
+    private static func nest(_ keys: [String], _ value: ConfigValue) -> [String: ConfigValue] {
+        keys.dropFirst().isEmpty ? [keys[0]: value] : [keys[0]: .object(nest(Array(keys.dropFirst()), value))]
+    }
+
+    private static func merge(_ base: [String: ConfigValue], _ top: [String: ConfigValue]) -> [String: ConfigValue] {
+        var result = base
+        for (key, value) in top {
+            if let existing = result[key]?.objectFields, let incoming = value.objectFields, case .object = value {
+                result[key] = .object(merge(existing, incoming))
+            } else {
+                result[key] = value
+            }
+        }
+        return result
+    }
+
+    /// `require` roots: `--lib` directories, then `Recipes/lib` of the working directory.
+    var libraryRoots: [String] {
+        var roots = libraries
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: "Recipes/lib", isDirectory: &isDirectory), isDirectory.boolValue {
+            roots.append("Recipes/lib")
+        }
+        return roots
+    }
+
+    /// Evaluates the recipe; warnings and prints go to stderr.
+    func session(registry: PluginRegistry, run: RunInfo) throws -> RecipeSession {
+        guard FileManager.default.isReadableFile(atPath: file) else { throw InputError("\(file): no such recipe file") }
+        let session = try RecipeSession(file: file, registry: registry, run: run, libraryRoots: libraryRoots)
+        let sink = StderrLogSink()
+        for line in session.messages { sink.write(line) }
+        return session
+    }
+}
+
+/// Invalid input from the command line (exit 64).
+struct InputError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

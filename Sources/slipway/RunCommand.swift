@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import SlipwayEngine
+import SlipwayKernel
+import SlipwayLua
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a recipe's pipeline once.",
+        discussion: """
+            Evaluates the recipe (a pipeline, or a task's pipeline for a manual run), checks the \
+            whole graph, then runs it. Ctrl-C cancels running steps and cleans up; a second \
+            Ctrl-C exits at once.
+            """)
+
+    @OptionGroup var recipe: RecipeOptions
+
+    @Option(
+        name: .customLong("secret"),
+        help: ArgumentHelp(
+            "Give the run a secret: NAME=ENV_VAR reads it from that environment variable (values never go on the command line).",
+            valueName: "name=env"))
+    var secrets: [String] = []
+
+    @Option(help: "Run at most this many steps at once.")
+    var concurrency: Int = max(2, ProcessInfo.processInfo.activeProcessorCount)
+
+    @Flag(help: "Keep running independent steps after a failure (only dependents of the failed step are skipped).")
+    var keepGoing = false
+
+    @Flag(help: "Print the run report as JSON on stdout.")
+    var json = false
+
+    func validate() throws {
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+    }
+
+    func run() async throws {
+        do {
+            let registry = try BuiltinPlugins.registry()
+            let info = RunInfo(id: Self.makeRunID(), values: try recipe.values())
+            let secretValues = try readSecrets()
+            let session = try recipe.session(registry: registry, run: info)
+            let (pipeline, messages) = try await session.pipeline(for: info)
+            let sink = StderrLogSink()
+            for line in messages { sink.write(line) }
+            let runner = PipelineRunner(
+                registry: registry,
+                options: RunOptions(
+                    maxConcurrency: concurrency, failFast: !keepGoing, secrets: secretValues, hooks: session, logSinks: [sink]))
+            let report = try await SignalCancellation.run { try await runner.run(pipeline, info: info) }
+            try printReport(report)
+            if report.status != .succeeded { throw ExitCode.failure }
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            throw ErrorReporting.exit(for: error, verbose: recipe.verbose)
+        }
+    }
+
+    private func readSecrets() throws -> [String: String] {
+        var values: [String: String] = [:]
+        for secret in secrets {
+            let parts = secret.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw InputError("--secret \(secret): expected NAME=ENV_VAR")
+            }
+            guard let value = ProcessInfo.processInfo.environment[parts[1]] else {
+                throw InputError("--secret \(parts[0]): environment variable \(parts[1]) is not set")
+            }
+            values[parts[0]] = value
+        }
+        return values
+    }
+
+    private func printReport(_ report: RunReport) throws {
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.dateEncodingStrategy = .iso8601
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            return
+        }
+        let elapsed = String(format: "%.2fs", report.finished.timeIntervalSince(report.started))
+        print("run \(report.runID) \(report.status.rawValue) in \(elapsed)")
+        let width = report.steps.map(\.id.rawValue.count).max() ?? 0
+        for step in report.steps {
+            let duration = zip(step.started, step.finished).map { String(format: "%.2fs", $1.timeIntervalSince($0)) } ?? "-"
+            var line = "  \(step.id.rawValue.padding(toLength: width, withPad: " ", startingAt: 0))  "
+            line += step.status.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0) + "  " + duration
+            if step.attempts > 1 { line += "  (\(step.attempts) attempts)" }
+            if let failure = step.failure, step.status != .succeeded { line += "  \(failure)" }
+            print(line)
+        }
+    }
+
+    /// `20261127-010203-4f2a`: sortable, readable, unique enough for one host.
+    static func makeRunID() -> String {
+        let stamp = Date().formatted(.iso8601.year().month().day().dateSeparator(.omitted).time(includingFractionalSeconds: false).timeSeparator(.omitted))
+        let digits = stamp.filter { $0.isNumber }
+        return "\(digits.prefix(8))-\(digits.dropFirst(8).prefix(6))-\(String(UInt16.random(in: 0...UInt16.max), radix: 16))"
+    }
+}
+
+private func zip(_ a: Date?, _ b: Date?) -> (Date, Date)? {
+    guard let a, let b else { return nil }
+    return (a, b)
+}

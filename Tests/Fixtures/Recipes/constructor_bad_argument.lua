@@ -1,0 +1,2 @@
+-- Constructors take one table.
+local a = echo "hello"

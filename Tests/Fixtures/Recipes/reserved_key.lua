@@ -1,0 +1,1 @@
+local a = echo { message = "x", ["$step"] = "forged" }

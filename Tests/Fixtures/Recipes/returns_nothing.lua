@@ -1,0 +1,2 @@
+-- Evaluates fine but returns nothing.
+local a = echo { message = "lonely" }

@@ -1,0 +1,2 @@
+local a = echo { message = "ok" }
+return pipeline { steps = { a }

@@ -1,0 +1,2 @@
+-- A typo for build: reading an undefined global is an error, not nil.
+local img = bulid { context = "." }

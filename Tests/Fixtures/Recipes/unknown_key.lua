@@ -1,0 +1,2 @@
+local a = echo { mesage = "typo" }
+return pipeline { steps = { a } }
