@@ -12,7 +12,11 @@ public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConver
     init(decoding error: DecodingError, base: [ConfigPathComponent]) {
         switch error {
         case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            self.init(path: base, message: context.debugDescription)
+            // Our decoder's coding path already starts with `base`; a foreign one may be empty.
+            let path: [ConfigPathComponent] = context.codingPath.map { key in
+                key.intValue.map { .index($0 + 1) } ?? .key(key.stringValue)
+            }
+            self.init(path: path.isEmpty ? base : path, message: context.debugDescription)
         case .keyNotFound(let key, _):
             self.init(path: base + [.key(ConfigValueDecoder.snakeCase(key.stringValue))], message: "required key is missing")
         @unknown default:

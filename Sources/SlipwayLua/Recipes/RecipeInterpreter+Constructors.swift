@@ -83,7 +83,10 @@ extension RecipeInterpreter {
             throw raise(stack, kind, "after: expected a list of steps, got \(other.typeName)")
         }
 
-        if stepIndexByID[id] == nil { stepIndexByID[id] = steps.count }
+        if let earlier = stepIndexByID[id] {
+            throw raise(stack, kind, "id '\(id)' is already used by the step at \(steps[earlier].location); step ids must be unique")
+        }
+        stepIndexByID[id] = steps.count
         steps.append(
             PendingStep(
                 id: id, kind: kind, configuration: .object(fields), options: .object(options), after: after,

@@ -22,18 +22,23 @@ enum SandboxPrelude {
     end
 
     -- require, rooted at the recipe's folder and Recipes/lib; find_module refuses anything else.
-    local loaded, loading = {}, {}
+    local loaded, loading, chain = {}, {}, {}
     function require(name)
       if type(name) ~= "string" then
         error("require: module name must be a string, got " .. type(name), 2)
       end
       local value = loaded[name]
       if value ~= nil then return value end
-      if loading[name] then error("require: module '" .. name .. "' requires itself (a cycle)", 2) end
+      if loading[name] then
+        error("require: module '" .. name .. "' requires itself (a cycle: "
+          .. table.concat(chain, " → ") .. " → " .. name .. ")", 2)
+      end
       local chunk, message = find_module(name)
       if not chunk then error(message, 2) end
       loading[name] = true
+      chain[#chain + 1] = name
       local ok, result = pcall(chunk, name)
+      chain[#chain] = nil
       loading[name] = nil
       if not ok then error(result, 0) end
       if result == nil then result = true end
