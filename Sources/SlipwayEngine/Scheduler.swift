@@ -47,7 +47,7 @@ struct Scheduler: Sendable {
                 }
             }
             func launchReady() {
-                while stopReason == nil, running < options.maxConcurrency, !ready.isEmpty {
+                while stopReason == nil, !Task.isCancelled, running < options.maxConcurrency, !ready.isEmpty {
                     let id = ready.removeFirst()
                     let step = pipeline.step(id)!
                     let inputs = step.dependencies.reduce(into: [StepID: StepOutput]()) { inputs, dependency in
@@ -79,7 +79,11 @@ struct Scheduler: Sendable {
                         log.write(step: result.id, .warning, "failure ignored (ignore_errors)")
                     }
                     results[result.id] = result
-                    if failed && !step.options.ignoreErrors && stopReason == nil {
+                    if result.status == .canceled || Task.isCancelled {
+                        // Cancelled from outside (Ctrl-C, an embedding program): launch nothing more.
+                        stopReason = stopReason ?? (.canceled, "run canceled")
+                        group.cancelAll()
+                    } else if failed && !step.options.ignoreErrors && stopReason == nil {
                         let message = "step '\(result.id)' \(result.status == .timedOut ? "timed out" : "failed"): \(result.failure ?? "")"
                         if options.failFast {
                             stopReason = (.failed, message)
@@ -115,6 +119,11 @@ struct Scheduler: Sendable {
             }
         }
         if cancelled && stopReason == nil { stopReason = (.canceled, "run canceled") }
+        if stopReason?.status == .canceled {
+            for index in ordered.indices where ordered[index].status == .skipped && ordered[index].failure == nil {
+                ordered[index].failure = "not run: run canceled"
+            }
+        }
         if stopReason == nil, let failed = ordered.first(where: { ($0.status == .failed || $0.status == .timedOut) && !$0.ignoredFailure }) {
             stopReason = (.failed, "step '\(failed.id)' \(failed.status == .timedOut ? "timed out" : "failed"): \(failed.failure ?? "")")
         }

@@ -1,0 +1,204 @@
+import Foundation
+import SlipwayEngine
+import SlipwayKernel
+import SlipwayTesting
+import Testing
+
+/// Engine behaviour, asserted by call counts, statuses and order; never by elapsed time.
+struct PipelineRunnerTests {
+    /// A unique prefix per test, so the shared recorder never mixes tests running in parallel.
+    let prefix = "t\(UUID().uuidString.prefix(8))-"
+
+    func step(
+        _ name: String, after: [String] = [], options: StepOptions = StepOptions(), _ configuration: [String: ConfigValue] = [:]
+    ) -> StepDefinition {
+        var configuration = configuration
+        configuration["name"] = .string(prefix + name)
+        return StepDefinition(
+            id: StepID(name), kind: "test.step", configuration: .object(configuration), options: options,
+            dependencies: after.map { StepID($0) }, location: SourceLocation(file: "engine.lua", line: 1))
+    }
+
+    func run(
+        _ steps: [StepDefinition], timeout: Duration? = nil, options: RunOptions = RunOptions(), onSuccess: HookReference? = nil,
+        onFailure: HookReference? = nil
+    ) async throws -> RunReport {
+        let pipeline = PipelineDefinition(
+            name: "test", steps: steps, timeout: timeout.map(DurationValue.init), onSuccess: onSuccess, onFailure: onFailure,
+            location: SourceLocation(file: "engine.lua", line: 1))
+        return try await PipelineRunner(registry: TestRegistry.make(), options: options).run(pipeline, info: RunInfo(id: "run-1"))
+    }
+
+    func calls(_ name: String) -> Int { StepRecorder.shared.calls(prefix + name) }
+
+    @Test func independentStepsOverlap() async throws {
+        // Both steps wait at a rendezvous for two participants: it completes only if they run
+        // at the same time (with concurrency 1 it would time out and fail).
+        let barrier: [String: ConfigValue] = ["rendezvous": .string(prefix + "meet"), "participants": .int(2)]
+        let report = try await run([step("a", barrier), step("b", barrier), step("c", after: ["a", "b"])])
+        #expect(report.status == .succeeded)
+        #expect(StepRecorder.shared.startOrder(prefix: prefix).last == prefix + "c")
+    }
+
+    @Test func dependenciesRunFirstAndSeeTheirInputs() async throws {
+        let report = try await run([step("a"), step("b", after: ["a"]), step("c", after: ["b", "a"])])
+        #expect(StepRecorder.shared.startOrder(prefix: prefix) == [prefix + "a", prefix + "b", prefix + "c"])
+        #expect(report.step("c")?.output?.fields["inputs"] == .array([.string("a"), .string("b")]))
+    }
+
+    @Test func concurrencyLimitIsRespected() async throws {
+        let steps = (1...6).map { step("s\($0)", ["sleep_ms": .int(20)]) }
+        let report = try await run(steps, options: RunOptions(maxConcurrency: 1))
+        #expect(report.status == .succeeded)
+        // With one slot, start order equals definition order.
+        #expect(StepRecorder.shared.startOrder(prefix: prefix) == (1...6).map { prefix + "s\($0)" })
+    }
+
+    @Test func failFastCancelsRunningSiblingsAndSkipsTheRest() async throws {
+        let report = try await run([
+            step("hangs", ["hang": .bool(true)]),
+            step("fails", ["fail_times": .int(-1), "exit_code": .int(3)]),
+            step("later", after: ["fails"]),
+        ])
+        #expect(report.status == .failed)
+        #expect(report.step("fails")?.status == .failed)
+        #expect(report.step("fails")?.failure == "scripted failure on call 1 (exit code 3)")
+        #expect(report.step("hangs")?.status == .canceled)
+        #expect(report.step("later")?.status == .skipped)
+        #expect(calls("later") == 0)
+        #expect(report.failure?.contains("step 'fails' failed") == true)
+    }
+
+    @Test func keepGoingRunsIndependentBranches() async throws {
+        let report = try await run(
+            [step("fails", ["fail_times": .int(-1)]), step("dependent", after: ["fails"]), step("independent", ["sleep_ms": .int(30)])],
+            options: RunOptions(failFast: false))
+        #expect(report.status == .failed)
+        #expect(report.step("independent")?.status == .succeeded)
+        #expect(report.step("dependent")?.status == .skipped)
+    }
+
+    @Test func retriesUntilSuccess() async throws {
+        var options = StepOptions()
+        options.retries = 2
+        options.retryDelay = DurationValue(.milliseconds(10))
+        let report = try await run([step("flaky", options: options, ["fail_times": .int(2)])])
+        #expect(report.status == .succeeded)
+        #expect(report.step("flaky")?.attempts == 3)
+        #expect(calls("flaky") == 3)
+    }
+
+    @Test func retriesAreBounded() async throws {
+        var options = StepOptions()
+        options.retries = 1
+        let report = try await run([step("broken", options: options, ["fail_times": .int(-1)])])
+        #expect(report.status == .failed)
+        #expect(calls("broken") == 2)
+    }
+
+    @Test func stepTimeoutCancelsTheAttempt() async throws {
+        var options = StepOptions()
+        options.timeout = DurationValue(.milliseconds(50))
+        let report = try await run([step("slow", options: options, ["hang": .bool(true)])])
+        #expect(report.status == .failed)
+        #expect(report.step("slow")?.status == .timedOut)
+        #expect(report.step("slow")?.failure == "timed out after 50ms")
+    }
+
+    @Test func timeoutsCanBeRetried() async throws {
+        var options = StepOptions()
+        options.timeout = DurationValue(.milliseconds(30))
+        options.retries = 1
+        let report = try await run([step("slow", options: options, ["hang": .bool(true)])])
+        #expect(report.step("slow")?.status == .timedOut)
+        #expect(calls("slow") == 2)
+    }
+
+    @Test func ignoredFailuresLetDependentsRun() async throws {
+        var options = StepOptions()
+        options.ignoreErrors = true
+        let report = try await run([step("optional", options: options, ["fail_times": .int(-1)]), step("next", after: ["optional"])])
+        #expect(report.status == .succeeded)
+        #expect(report.step("optional")?.status == .failed)
+        #expect(report.step("optional")?.ignoredFailure == true)
+        #expect(report.step("next")?.status == .succeeded)
+    }
+
+    @Test func startDelayWaitsBeforeTheFirstAttempt() async throws {
+        var options = StepOptions()
+        options.startDelay = DurationValue(.milliseconds(80))
+        let clock = ContinuousClock()
+        let before = clock.now
+        let report = try await run([step("delayed", options: options)])
+        // A lower bound only: waiting at least the delay is the behaviour; being slow is not a failure.
+        #expect(clock.now - before >= .milliseconds(80))
+        #expect(report.step("delayed")?.status == .succeeded)
+    }
+
+    @Test func repeatRunsAgainAfterSuccess() async throws {
+        var options = StepOptions()
+        options.repeat = 2
+        let report = try await run([step("again", options: options)])
+        #expect(calls("again") == 3)
+        #expect(report.step("again")?.attempts == 3)
+        #expect(report.step("again")?.output?.fields["call"] == .int(3))
+    }
+
+    @Test func runTimeoutStopsEverything() async throws {
+        let report = try await run([step("forever", ["hang": .bool(true)]), step("after", after: ["forever"])], timeout: .milliseconds(50))
+        #expect(report.status == .timedOut)
+        #expect(report.step("forever")?.status == .canceled)
+        #expect(report.step("after")?.status == .skipped)
+    }
+
+    @Test func cancellingTheRunCancelsSteps() async throws {
+        let task = Task { try await run([step("forever", ["hang": .bool(true)]), step("after", after: ["forever"])]) }
+        while StepRecorder.shared.calls(prefix + "forever") == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        task.cancel()
+        let report = try await task.value
+        #expect(report.status == .canceled)
+        #expect(report.step("forever")?.status == .canceled)
+        #expect(report.step("after")?.status == .skipped)
+    }
+
+    @Test func secretsNeverAppearInLogs() async throws {
+        let sink = CapturingLogSink()
+        var options = StepOptions()
+        options.secrets = ["token"]
+        let secret = "s3cr3t-\(UUID().uuidString)"
+        let report = try await run(
+            [step("leaky", options: options, ["log_secret": .string("token"), "log": .string("inline \(secret) too")])],
+            options: RunOptions(secrets: ["token": secret], logSinks: [sink]))
+        #expect(report.status == .succeeded)
+        #expect(!sink.text.contains(secret))
+        #expect(sink.text.contains("secret is ***"))
+        #expect(sink.text.contains("inline *** too"))
+    }
+
+    @Test func undeclaredSecretsAreNotGiven() async throws {
+        let report = try await run(
+            [step("nosy", ["log_secret": .string("token")])], options: RunOptions(secrets: ["token": "value"]))
+        #expect(report.step("nosy")?.status == .failed)
+        #expect(report.step("nosy")?.failure?.contains("secret 'token' is not available") == true)
+    }
+
+    @Test func missingSecretsAndInvalidGraphsFailBeforeAnythingRuns() async throws {
+        var options = StepOptions()
+        options.secrets = ["absent"]
+        await #expect {
+            try await run([step("a", options: options), step("b", after: ["ghost"])])
+        } throws: { error in
+            (error as? PipelineValidationError)?.problems.count == 2
+        }
+        #expect(calls("a") == 0)
+    }
+
+    @Test func logLinesCarryStepAndTimestamp() async throws {
+        let sink = CapturingLogSink()
+        _ = try await run([step("talks", ["log": .string("hello")])], options: RunOptions(logSinks: [sink]))
+        let line = try #require(sink.lines.first { $0.text == "hello" })
+        #expect(line.step == "talks")
+        #expect(line.formatted.contains("[talks] hello"))
+        #expect(abs(line.time.timeIntervalSinceNow) < 3600)
+    }
+}
