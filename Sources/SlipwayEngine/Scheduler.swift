@@ -81,7 +81,7 @@ struct Scheduler: Sendable {
                     results[result.id] = result
                     if result.status == .canceled || Task.isCancelled {
                         // Cancelled from outside (Ctrl-C, an embedding program): launch nothing more.
-                        stopReason = stopReason ?? (.canceled, "run canceled")
+                        stopReason = stopReason ?? (.canceled, "interrupted before it finished")
                         group.cancelAll()
                     } else if failed && !step.options.ignoreErrors && stopReason == nil {
                         let message = "step '\(result.id)' \(result.status == .timedOut ? "timed out" : "failed"): \(result.failure ?? "")"
@@ -114,14 +114,14 @@ struct Scheduler: Sendable {
                 ordered.append(result)
             } else {
                 var skipped = StepResult(id: step.id, kind: step.kind, status: .skipped)
-                skipped.failure = stopReason.map { "not run: \($0.message)" } ?? (cancelled ? "not run: run canceled" : nil)
+                skipped.failure = stopReason.map { "not run: \($0.message)" } ?? (cancelled ? "not run: the run was canceled" : nil)
                 ordered.append(skipped)
             }
         }
-        if cancelled && stopReason == nil { stopReason = (.canceled, "run canceled") }
+        if cancelled && stopReason == nil { stopReason = (.canceled, "interrupted before it finished") }
         if stopReason?.status == .canceled {
             for index in ordered.indices where ordered[index].status == .skipped && ordered[index].failure == nil {
-                ordered[index].failure = "not run: run canceled"
+                ordered[index].failure = "not run: the run was canceled"
             }
         }
         if stopReason == nil, let failed = ordered.first(where: { ($0.status == .failed || $0.status == .timedOut) && !$0.ignoredFailure }) {

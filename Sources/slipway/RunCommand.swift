@@ -24,7 +24,7 @@ struct RunCommand: AsyncParsableCommand {
     var secrets: [String] = []
 
     @Option(help: "Run at most this many steps at once.")
-    var concurrency: Int = max(2, ProcessInfo.processInfo.activeProcessorCount)
+    var concurrency: Int = max(4, ProcessInfo.processInfo.activeProcessorCount)
 
     @Flag(help: "Keep running independent steps after a failure (only dependents of the failed step are skipped).")
     var keepGoing = false

@@ -1,0 +1,59 @@
+public import Foundation
+
+/// Runs a built executable (the `slipway` CLI) the way a user would, capturing its output.
+public struct CommandRunner: Sendable {
+    public struct Result: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+    }
+
+    public let executable: URL
+
+    public init(executable: URL) { self.executable = executable }
+
+    /// The `slipway` binary next to the running test bundle (`swift build` puts both in the
+    /// same folder).
+    public static func slipway() -> CommandRunner {
+        let folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        return CommandRunner(executable: folder.appendingPathComponent("slipway"))
+    }
+
+    /// Runs with `arguments` in `directory`, waiting for exit. Output is read concurrently so a
+    /// chatty process cannot fill a pipe and stall.
+    /// - Parameter interruptWhenStderrContains: send SIGINT (as Ctrl-C would) once stderr shows
+    ///   this text.
+    public func run(
+        _ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:],
+        interruptWhenStderrContains marker: String? = nil
+    ) async throws -> Result {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        async let stdout = Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
+        async let stderr = Task.detached { () -> Data in
+            var collected = Data()
+            var interrupted = false
+            while true {
+                let chunk = err.fileHandleForReading.availableData
+                if chunk.isEmpty { return collected }
+                collected.append(chunk)
+                if let marker, !interrupted, String(decoding: collected, as: UTF8.self).contains(marker) {
+                    interrupted = true
+                    process.interrupt()
+                }
+            }
+        }.value
+        let (o, e) = await (stdout, stderr)
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+}

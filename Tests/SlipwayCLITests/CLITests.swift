@@ -1,0 +1,111 @@
+import Foundation
+import SlipwayTesting
+import Testing
+
+/// The `slipway` command as a user runs it: results on stdout, logs on stderr, exit 0/64/1.
+struct CLITests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    let slipway = CommandRunner.slipway()
+
+    func fixture(_ name: String) -> String { Self.root.appendingPathComponent("Tests/Fixtures/Recipes/\(name)").path }
+
+    func recipe(_ text: String) throws -> String {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let file = folder.appendingPathComponent("recipe.lua")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        return file.path
+    }
+
+    @Test func runPrintsResultsOnStdoutAndLogsOnStderr() async throws {
+        let file = try recipe(
+            """
+            local hello = echo { message = "hello " .. values.who }
+            return pipeline { name = "greet", steps = { echo { message = "done", after = { hello } } } }
+            """)
+        let result = try await slipway.run(["run", file, "--set", "who=operator"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("succeeded"))
+        #expect(result.stdout.contains("echo-1"))
+        #expect(!result.stdout.contains("hello operator"))
+        #expect(result.stderr.contains("[echo-1] hello operator"))
+    }
+
+    @Test func failedRunExitsOne() async throws {
+        let file = try recipe(#"return pipeline { steps = { fail { message = "nope" } } }"#)
+        let result = try await slipway.run(["run", file])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("fail-1"))
+        #expect(result.stdout.contains("nope"))
+    }
+
+    @Test(arguments: ["syntax_error.lua", "unknown_key.lua", "cycle.lua", "uses_os_execute.lua", "infinite_loop.lua", "memory_hog.lua"])
+    func invalidRecipesExitSixtyFourNamingTheFile(name: String) async throws {
+        let result = try await slipway.run(["plan", fixture(name)])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains(name))
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test func usageErrorsExitSixtyFour() async throws {
+        #expect(try await slipway.run(["run"]).status == 64)
+        #expect(try await slipway.run(["run", "/nonexistent/recipe.lua"]).status == 64)
+        #expect(try await slipway.run(["run", fixture("cycle.lua"), "--set", "novalue"]).status == 64)
+    }
+
+    @Test func planShowsStagesJSONAndDot() async throws {
+        let file = try recipe(
+            """
+            local a = echo { id = "a", message = "a" }
+            local b = sleep { id = "b", duration = "1s", after = { a }, retries = 2 }
+            local c = echo { id = "c", message = "c", after = { a } }
+            return pipeline { name = "shape", steps = { b, c } }
+            """)
+        let text = try await slipway.run(["plan", file])
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("pipeline 'shape': 3 step(s) in 2 stage(s)"))
+        #expect(text.stdout.contains("retries 2"))
+        let json = try await slipway.run(["plan", "--json", file])
+        let decoded = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect(decoded?["serializationVersion"] as? Int == 1)
+        let dot = try await slipway.run(["plan", "--dot", file])
+        #expect(dot.stdout.contains(#""a" -> "b";"#))
+    }
+
+    @Test func valuesFilesAndSetMerge() async throws {
+        let file = try recipe(#"return pipeline { name = values.app.name .. "-" .. values.app.tier, steps = {} }"#)
+        let yaml = URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent("values.yaml")
+        try "app:\n  name: shop\n  tier: dev\n".write(to: yaml, atomically: true, encoding: .utf8)
+        let result = try await slipway.run(["plan", file, "--values", yaml.path, "--set", "app.tier=prod"])
+        #expect(result.stdout.contains("pipeline 'shop-prod'"))
+    }
+
+    @Test func secretsComeFromTheEnvironmentAndAreMasked() async throws {
+        let file = try recipe(#"return pipeline { steps = { echo { message = "token is " .. "abc-123-secret", secrets = { "token" } } } }"#)
+        let result = try await slipway.run(["run", file, "--secret", "token=SLIPWAY_TEST_TOKEN"], environment: ["SLIPWAY_TEST_TOKEN": "abc-123-secret"])
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("token is ***"))
+        #expect(!result.stderr.contains("abc-123-secret"))
+        let missing = try await slipway.run(["run", file])
+        #expect(missing.status == 64)
+        #expect(missing.stderr.contains("secret 'token' was not given to the run"))
+    }
+
+    @Test func interruptCancelsTheRun() async throws {
+        let file = try recipe(#"return pipeline { steps = { sleep { duration = "60s" } } }"#)
+        let result = try await slipway.run(["run", file], interruptWhenStderrContains: "started (sleep)")
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("canceled"))
+        #expect(result.stderr.contains("cancelling"))
+    }
+
+    @Test func everyCommandHasHelp() async throws {
+        for command in [[], ["run"], ["plan"], ["plugins"], ["version"]] {
+            let result = try await slipway.run(command + ["--help"])
+            #expect(result.status == 0)
+            #expect(result.stdout.contains("USAGE"))
+        }
+        #expect(try await slipway.run(["version"]).stdout.hasPrefix("slipway "))
+    }
+}
