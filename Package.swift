@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // C: Lua 5.4 from Debian's liblua5.4-dev, and the only place Lua errors are raised.
@@ -38,6 +40,16 @@ let package = Package(
             name: "SlipwayLua",
             dependencies: ["SlipwayKernel", "CLuaShim", "CLua"],
             swiftSettings: strict),
+        // OCI images: model, content store, layers, registry client.
+        .target(
+            name: "SlipwayOCI",
+            dependencies: [
+                "SlipwayKernel",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         .target(
             name: "SlipwayEngine",
             dependencies: ["SlipwayKernel", .product(name: "Logging", package: "swift-log")],
@@ -53,13 +65,13 @@ let package = Package(
         .target(
             name: "SlipwayTesting",
             dependencies: [
-                "SlipwayKernel", "SlipwayEngine", "SlipwayLua", .product(name: "Logging", package: "swift-log"),
+                "SlipwayKernel", "SlipwayEngine", "SlipwayLua", "SlipwayOCI", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .executableTarget(
             name: "slipway",
             dependencies: [
-                "SlipwayKernel", "SlipwayLua", "SlipwayEngine", "UtilitySteps",
+                "SlipwayKernel", "SlipwayLua", "SlipwayEngine", "SlipwayOCI", "UtilitySteps",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -67,6 +79,9 @@ let package = Package(
             swiftSettings: strict),
 
         .testTarget(name: "SlipwayKernelTests", dependencies: ["SlipwayKernel"], swiftSettings: strict),
+        .testTarget(
+            name: "SlipwayOCITests", dependencies: ["SlipwayOCI", "SlipwayTesting"],
+            swiftSettings: strict),
         .testTarget(
             name: "SlipwayLuaTests",
             dependencies: ["SlipwayLua", "SlipwayKernel", "SlipwayTesting", "CLuaShim", "CLua", "UtilitySteps"],

@@ -1,0 +1,52 @@
+public import Foundation
+public import SlipwayOCI
+
+/// Small single-layer images for store and registry tests. The layer is an uncompressed tar
+/// made by GNU tar with fixed owners and times, so the same files give the same digests.
+public enum OCITestImages {
+    public struct Written: Sendable {
+        public var manifest: Descriptor
+        public var config: Descriptor
+        public var layers: [Descriptor]
+    }
+
+    /// Builds an image of `files` (path → content) in `store`, tagged `tag` when given.
+    public static func write(
+        into store: ContentStore, files: [String: String], tag: String? = nil, platform: Platform = .host
+    ) throws -> Written {
+        let tar = try tarball(files)
+        let layerDigest = try store.write(tar)
+        let layer = Descriptor(mediaType: MediaType.ociLayer, digest: layerDigest, size: Int64(tar.count))
+        var container = ImageConfig.ContainerConfig()
+        container.cmd = ["/bin/sh"]
+        let config = try store.write(
+            json: ImageConfig(platform: platform, config: container, diffIDs: [layerDigest]), mediaType: MediaType.ociConfig)
+        let manifest = try store.write(json: ImageManifest(config: config, layers: [layer]), mediaType: MediaType.ociManifest)
+        if let tag { try store.tag(tag, manifest) }
+        return Written(manifest: manifest, config: config, layers: [layer])
+    }
+
+    /// A tar of `files`, deterministic: sorted, owner 0, mtime 0.
+    public static func tarball(_ files: [String: String]) throws -> Data {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-tar-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for (path, content) in files {
+            let file = folder.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(content.utf8).write(to: file)
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/tar")
+        process.arguments = [
+            "--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner", "--format=posix",
+            "--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime", "-cf", "-", "-C", folder.path, ".",
+        ]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw Shell.Failure(description: "tar exited \(process.terminationStatus)") }
+        return data
+    }
+}
