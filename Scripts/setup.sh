@@ -6,6 +6,11 @@ set -euo pipefail
 packages=(
   pkg-config      # finds the C libraries below
   liblua5.4-dev   # the Lua 5.4 interpreter recipes run in (CLua)
+  docker-registry # the CNCF Distribution registry the tests push to and pull from
+  apache2-utils   # htpasswd, for the registry's basic-auth tests
+  skopeo          # independent checker: reads what we push and our OCI layout
+  umoci           # independent checker: unpacks our OCI layout
+  openssl         # makes the token server's signing certificate in tests
 )
 
 if ! command -v swift >/dev/null 2>&1; then
