@@ -22,9 +22,12 @@ public struct Credential: Sendable, Hashable, CustomStringConvertible {
 public struct CredentialStore: Sendable {
     public var explicit: [String: Credential]
     public var files: [URL]
+    /// Where `docker-credential-*` helpers are looked up (the environment's PATH).
+    public var helperPath: String
 
     public init(explicit: [String: Credential] = [:], environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.explicit = explicit
+        helperPath = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         var files: [URL] = []
         if let file = environment["REGISTRY_AUTH_FILE"], !file.isEmpty {
             files.append(URL(fileURLWithPath: file))
@@ -46,12 +49,12 @@ public struct CredentialStore: Sendable {
             guard let config = try? JSONDecoder().decode(AuthFile.self, from: data) else {
                 throw RegistryError(kind: .invalidResponse, url: file.path, message: "credentials file is not valid JSON")
             }
-            if let helper = config.credHelpers?[registry] { return try await Self.runHelper(helper, registry: registry) }
+            if let helper = config.credHelpers?[registry] { return try await Self.runHelper(helper, registry: registry, path: helperPath) }
             for key in Self.keys(for: registry) {
                 if let entry = config.auths?[key], let credential = entry.credential { return credential }
             }
             if let helper = config.credsStore, !helper.isEmpty,
-                let credential = try? await Self.runHelper(helper, registry: registry)
+                let credential = try? await Self.runHelper(helper, registry: registry, path: helperPath)
             {
                 return credential
             }
@@ -89,13 +92,14 @@ public struct CredentialStore: Sendable {
     }
 
     /// `docker-credential-NAME get`, with the registry on stdin.
-    static func runHelper(_ name: String, registry: String) async throws -> Credential? {
+    static func runHelper(_ name: String, registry: String, path: String) async throws -> Credential? {
         guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) else {
             throw RegistryError(kind: .invalidResponse, url: registry, message: "invalid credential helper name '\(name)'")
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["docker-credential-\(name)", "get"]
+        process.environment = ["PATH": path]
         let input = Pipe()
         let output = Pipe()
         process.standardInput = input
