@@ -1,0 +1,84 @@
+import Foundation
+import SlipwayOCI
+import SlipwayTesting
+import Testing
+
+/// Faults a real registry cannot produce on demand, injected by a proxy on a real socket.
+@Suite(.serialized)
+struct RegistryFaultTests {
+    let quickRetries = RegistryClient.Configuration(retry: RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(20)))
+
+    func image(size: Int) throws -> (ContentStore, OCITestImages.Written) {
+        let store = try ContentStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("slipway-fault-\(UUID().uuidString)"))
+        var payload = ""
+        for index in 0..<(size / 16) { payload += String(format: "%015d\n", index) }
+        return (store, try OCITestImages.write(into: store, files: ["payload": payload]))
+    }
+
+    @Test func connectionDroppedMidUploadIsRetried() async throws {
+        let registry = try await RegistryHarness.start()
+        let proxy = try await FaultProxy.start(
+            upstream: registry.address,
+            rules: [.init(method: "PUT", uriContains: "/blobs/uploads/", fault: .dropMidBody(afterBytes: 50_000))])
+        let (store, image) = try image(size: 300_000)
+        let reference = try ImageReference(parsing: "\(proxy.address)/flaky/app:1")
+        let report = try await RegistryClient(configuration: quickRetries).push(image.manifest, from: store, to: reference)
+        #expect(proxy.injected == 1)
+        #expect(report.uploaded == 2)
+        // The registry itself now serves the complete, verified image.
+        let check = try ContentStore(root: store.root.deletingLastPathComponent().appendingPathComponent("check-\(UUID().uuidString)"))
+        let pulled = try await RegistryClient().pull(try ImageReference(parsing: "\(registry.address)/flaky/app:1"), into: check)
+        #expect(pulled.descriptor.digest == image.manifest.digest)
+    }
+
+    @Test func chunkedUploadSurvivesADroppedChunk() async throws {
+        let registry = try await RegistryHarness.start()
+        let proxy = try await FaultProxy.start(
+            upstream: registry.address,
+            rules: [.init(method: "PATCH", uriContains: "/blobs/uploads/", fault: .dropMidBody(afterBytes: 10_000))])
+        let (store, image) = try image(size: 200_000)
+        var configuration = quickRetries
+        configuration.chunkedUploadThreshold = 50_000
+        configuration.chunkSize = 64 << 10
+        let reference = try ImageReference(parsing: "\(proxy.address)/chunked/app:1")
+        let report = try await RegistryClient(configuration: configuration).push(image.manifest, from: store, to: reference)
+        #expect(proxy.injected == 1)
+        #expect(report.uploaded == 2)
+        #expect(registry.requestCount(method: "PATCH", uriContains: "/v2/chunked/app/blobs/uploads/") >= 4)
+    }
+
+    @Test func serviceUnavailableIsRetriedHonouringRetryAfter() async throws {
+        let registry = try await RegistryHarness.start()
+        let (store, image) = try image(size: 1000)
+        let reference = try ImageReference(parsing: "\(registry.address)/busy/app:1")
+        _ = try await RegistryClient().push(image.manifest, from: store, to: reference)
+        let proxy = try await FaultProxy.start(
+            upstream: registry.address,
+            rules: [
+                .init(method: "GET", uriContains: "/manifests/", fault: .status(503, retryAfter: "1"), times: 1),
+                .init(method: "GET", uriContains: "/blobs/", fault: .status(429, retryAfter: nil), times: 2),
+            ])
+        let destination = try ContentStore(root: store.root.deletingLastPathComponent().appendingPathComponent("busy-\(UUID().uuidString)"))
+        let clock = ContinuousClock()
+        let start = clock.now
+        let report = try await RegistryClient(configuration: quickRetries).pull(
+            try ImageReference(parsing: "\(proxy.address)/busy/app:1"), into: destination)
+        #expect(report.descriptor.digest == image.manifest.digest)
+        #expect(proxy.injected == 3)
+        // Retry-After: 1 was honoured (a lower bound, not a speed requirement).
+        #expect(clock.now - start >= .seconds(1))
+    }
+
+    @Test func persistentFailureIsReportedWithTheURL() async throws {
+        let registry = try await RegistryHarness.start()
+        let proxy = try await FaultProxy.start(
+            upstream: registry.address, rules: [.init(method: "GET", uriContains: "/v2/", fault: .status(502, retryAfter: nil), times: 100)])
+        await #expect {
+            try await RegistryClient(configuration: quickRetries).ping(proxy.address)
+        } throws: { error in
+            let text = String(describing: error)
+            return (error as? RegistryError)?.kind == .unavailable && text.contains("http://\(proxy.address)/v2/") && text.contains("HTTP 502")
+        }
+        #expect(proxy.injected == 4)
+    }
+}
