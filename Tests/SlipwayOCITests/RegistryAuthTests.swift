@@ -100,3 +100,33 @@ struct RegistryAuthTests {
         #expect(AuthChallenge(header: "Negotiate abc") == nil)
     }
 }
+
+@Suite(.serialized)
+struct RegistryBearerTokenTests {
+    @Test func bearerTokenFlowWithScopesAndCaching() async throws {
+        let tokens = try await TokenServer.start(username: "bob", password: "builder")
+        let registry = try await RegistryHarness.start(
+            auth: .token(realm: tokens.realm, service: tokens.service, issuer: tokens.issuer, certificate: tokens.certificate))
+        let store = try ContentStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("slipway-bearer-\(UUID().uuidString)"))
+        let image = try OCITestImages.write(into: store, files: ["a": "token-protected"])
+        let credentials = CredentialStore(explicit: [registry.address: Credential(username: "bob", password: "builder")], environment: [:])
+        let client = RegistryClient(credentials: credentials)
+        let reference = try ImageReference(parsing: "\(registry.address)/bearer/app:1")
+        let report = try await client.push(image.manifest, from: store, to: reference)
+        #expect(report.uploaded == 2)
+        let afterPush = tokens.tokensIssued
+        // Tokens are cached per scope: a second push of the same repository asks for none.
+        _ = try await client.push(image.manifest, from: store, to: reference)
+        #expect(tokens.tokensIssued == afterPush)
+        let destination = try ContentStore(root: store.root.deletingLastPathComponent().appendingPathComponent("bearer-\(UUID().uuidString)"))
+        #expect(try await client.pull(reference, into: destination).descriptor.digest == image.manifest.digest)
+
+        let wrong = RegistryClient(
+            credentials: CredentialStore(explicit: [registry.address: Credential(username: "bob", password: "nope")], environment: [:]))
+        await #expect {
+            try await wrong.pull(reference, into: destination)
+        } throws: { error in
+            (error as? RegistryError)?.kind == .unauthorized && String(describing: error).contains("token service refused \(registry.address)")
+        }
+    }
+}
