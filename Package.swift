@@ -31,6 +31,10 @@ let package = Package(
             name: "CLua", pkgConfig: "lua5.4",
             providers: [.apt(["liblua5.4-dev"])]),
         .target(name: "CLuaShim", dependencies: ["CLua"]),
+        // C: libarchive (reading any tar dialect, secure extraction), zlib and zstd (compression).
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
 
         // Roles, values, registry, errors. No I/O, no Lua, no networking.
         .target(
@@ -45,7 +49,7 @@ let package = Package(
         .target(
             name: "SlipwayOCI",
             dependencies: [
-                "SlipwayKernel",
+                "SlipwayKernel", "CArchive", "CZlib", "CZstd",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

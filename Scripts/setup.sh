@@ -6,6 +6,9 @@ set -euo pipefail
 packages=(
   pkg-config      # finds the C libraries below
   liblua5.4-dev   # the Lua 5.4 interpreter recipes run in (CLua)
+  libarchive-dev  # reads every tar dialect, extracts layers safely (CArchive)
+  zlib1g-dev      # gzip layers (CZlib)
+  libzstd-dev     # zstd layers (CZstd)
   docker-registry # the CNCF Distribution registry the tests push to and pull from
   apache2-utils   # htpasswd, for the registry's basic-auth tests
   skopeo          # independent checker: reads what we push and our OCI layout

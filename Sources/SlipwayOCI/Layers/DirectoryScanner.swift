@@ -1,0 +1,59 @@
+public import Foundation
+import Glibc
+
+/// Turns a directory tree into layer entries using `lstat` (symlinks are recorded, never
+/// followed). Files sharing an inode become hardlinks to the first path seen; an overlayfs
+/// whiteout (a 0/0 character device) becomes a `.wh.` entry, so a container's upper directory
+/// turns into a proper layer.
+public enum DirectoryScanner {
+    /// - Parameters:
+    ///   - root: the directory whose *contents* become the layer.
+    ///   - prefix: where they go in the image (`app` puts `root/x` at `app/x`).
+    /// - Throws: ``OCIError`` for unreadable entries or special files other than whiteouts.
+    public static func entries(of root: URL, prefix: String = "") throws -> [LayerEntry] {
+        var entries: [LayerEntry] = []
+        var inodes: [UInt64: String] = [:]
+        try walk(root.path, relative: prefix, entries: &entries, inodes: &inodes)
+        return entries
+    }
+
+    private static func walk(_ path: String, relative: String, entries: inout [LayerEntry], inodes: inout [UInt64: String]) throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: path).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        for name in names {
+            let full = path + "/" + name
+            let inImage = relative.isEmpty ? name : relative + "/" + name
+            var info = stat()
+            guard lstat(full, &info) == 0 else {
+                throw OCIError.invalidContent("cannot read \(full): \(String(cString: strerror(errno)))")
+            }
+            let mode = UInt32(info.st_mode) & 0o7777
+            let kind = FileMode.type(UInt32(info.st_mode))
+            let modified = Int64(info.st_mtim.tv_sec)
+            func entry(_ content: LayerEntry.Content) -> LayerEntry {
+                LayerEntry(path: inImage, content: content, mode: mode, uid: info.st_uid, gid: info.st_gid, modified: modified)
+            }
+            switch kind {
+            case FileMode.directory:
+                entries.append(entry(.directory))
+                try walk(full, relative: inImage, entries: &entries, inodes: &inodes)
+            case FileMode.regular:
+                if info.st_nlink > 1, let first = inodes[UInt64(info.st_ino)] {
+                    entries.append(entry(.hardlink(target: first)))
+                } else {
+                    if info.st_nlink > 1 { inodes[UInt64(info.st_ino)] = inImage }
+                    entries.append(entry(.file(source: URL(fileURLWithPath: full), size: Int64(info.st_size))))
+                }
+            case FileMode.symlink:
+                var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+                let length = readlink(full, &buffer, buffer.count - 1)
+                guard length >= 0 else { throw OCIError.invalidContent("cannot read link \(full)") }
+                let target = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                entries.append(entry(.symlink(target: target)))
+            case FileMode.characterDevice where info.st_rdev == 0:
+                entries.append(LayerEntry.whiteout(inImage))
+            default:
+                throw OCIError.invalidContent("\(full): sockets, fifos and device files cannot go into a layer")
+            }
+        }
+    }
+}

@@ -1,0 +1,175 @@
+import CArchive
+public import Foundation
+import Glibc
+
+/// Unpacks layers (any tar dialect libarchive reads, compressed or not) onto a root directory,
+/// applying whiteouts, and refusing hostile archives: entries with `..` or absolute paths, paths
+/// or hardlinks that reach through a symlink or out of the root, device files (unless allowed),
+/// and archives past the entry or size limits. The error names the offending entry; nothing is
+/// ever written outside the root.
+public struct LayerExtractor: Sendable {
+    public struct Limits: Sendable, Hashable {
+        public var maxEntries: Int
+        /// Total bytes of file contents, the defence against decompression bombs.
+        public var maxTotalBytes: Int64
+        public var allowDevices: Bool
+        /// Apply the archive's uid/gid (needs root).
+        public var keepOwnership: Bool
+
+        /// - Parameter keepOwnership: defaults to true when running as root.
+        public init(maxEntries: Int = 1_000_000, maxTotalBytes: Int64 = 64 << 30, allowDevices: Bool = false, keepOwnership: Bool? = nil) {
+            self.maxEntries = maxEntries
+            self.maxTotalBytes = maxTotalBytes
+            self.allowDevices = allowDevices
+            self.keepOwnership = keepOwnership ?? (geteuid() == 0)
+        }
+    }
+
+    public struct Report: Sendable, Hashable {
+        public var entries = 0
+        public var bytes: Int64 = 0
+        public var whiteouts = 0
+    }
+
+    public let limits: Limits
+
+    public init(limits: Limits = Limits()) { self.limits = limits }
+
+    /// - Throws: ``OCIError`` naming the refused entry, or the archive's own error.
+    @discardableResult
+    public func extract(_ layer: URL, into root: URL) throws -> Report {
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let rootPath = root.resolvingSymlinksInPath().path
+        guard let reader = archive_read_new() else { throw OCIError.invalidContent("cannot create a tar reader") }
+        defer { archive_read_free(reader) }
+        archive_read_support_filter_all(reader)
+        archive_read_support_format_tar(reader)
+        archive_read_support_format_gnutar(reader)
+        guard archive_read_open_filename(reader, layer.path, 1 << 20) == ARCHIVE_OK else {
+            throw OCIError.invalidContent("\(layer.lastPathComponent): \(LayerWriter.message(reader))")
+        }
+        guard let disk = archive_write_disk_new() else { throw OCIError.invalidContent("cannot create a disk writer") }
+        defer { archive_write_free(disk) }
+        var flags = ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME
+        if limits.keepOwnership { flags |= ARCHIVE_EXTRACT_OWNER }
+        archive_write_disk_set_options(disk, flags)
+
+        var report = Report()
+        var written = Set<String>()
+        var entry: OpaquePointer?
+        while true {
+            let status = archive_read_next_header(reader, &entry)
+            if status == ARCHIVE_EOF { break }
+            guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else {
+                throw OCIError.invalidContent("\(layer.lastPathComponent): \(LayerWriter.message(reader))")
+            }
+            let raw = archive_entry_pathname_utf8(entry).map { String(cString: $0) }
+                ?? archive_entry_pathname(entry).map { String(cString: $0) } ?? ""
+            let path = try Self.clean(raw)
+            guard !path.isEmpty else { continue }  // the root itself
+            report.entries += 1
+            guard report.entries <= limits.maxEntries else {
+                throw OCIError.invalidContent("layer entry '\(raw)': more than \(limits.maxEntries) entries; refusing the archive")
+            }
+            let size = archive_entry_size(entry)
+            guard size >= 0, report.bytes + size <= limits.maxTotalBytes else {
+                throw OCIError.invalidContent("layer entry '\(raw)': archive holds more than \(limits.maxTotalBytes) bytes; refusing it")
+            }
+
+            let (parent, name) = LayerEntry.split(path)
+            if name == LayerEntry.opaqueMarker {
+                try Self.ensureInside(rootPath, parent, raw: raw)
+                try Self.clearDirectory(rootPath + "/" + parent, keeping: written, relative: parent)
+                report.whiteouts += 1
+                continue
+            }
+            if name.hasPrefix(LayerEntry.whiteoutPrefix) {
+                let target = (parent.isEmpty ? "" : parent + "/") + String(name.dropFirst(LayerEntry.whiteoutPrefix.count))
+                try Self.ensureInside(rootPath, parent, raw: raw)
+                try? FileManager.default.removeItem(atPath: rootPath + "/" + target)
+                report.whiteouts += 1
+                continue
+            }
+
+            let type = archive_entry_filetype(entry)
+            if type == slipway_ae_ifchr() || type == slipway_ae_ifblk() {
+                guard limits.allowDevices else {
+                    throw OCIError.invalidContent("layer entry '\(raw)': device files are not allowed")
+                }
+            }
+            if type == slipway_ae_ifsock() { continue }
+            try Self.ensureInside(rootPath, parent, raw: raw)
+            if let link = archive_entry_hardlink_utf8(entry).map({ String(cString: $0) }) ?? archive_entry_hardlink(entry).map({ String(cString: $0) }) {
+                let target: String
+                do {
+                    target = try Self.clean(link)
+                } catch {
+                    throw OCIError.invalidContent("layer entry '\(raw)': hardlink target '\(link)' leaves the root ('..' is not allowed, nor absolute paths)")
+                }
+                guard !target.isEmpty else { throw OCIError.invalidContent("layer entry '\(raw)': hardlink to the root") }
+                try Self.ensureInside(rootPath, target, raw: raw, includingLast: true)
+                archive_entry_set_hardlink_utf8(entry, rootPath + "/" + target)
+            }
+            archive_entry_set_pathname_utf8(entry, rootPath + "/" + path)
+
+            guard archive_write_header(disk, entry) >= ARCHIVE_WARN else {
+                throw OCIError.invalidContent("layer entry '\(raw)': \(LayerWriter.message(disk))")
+            }
+            if size > 0 {
+                var buffer: UnsafeRawPointer?
+                var length = 0
+                var offset: la_int64_t = 0
+                while true {
+                    let read = archive_read_data_block(reader, &buffer, &length, &offset)
+                    if read == ARCHIVE_EOF { break }
+                    guard read >= ARCHIVE_WARN else { throw OCIError.invalidContent("layer entry '\(raw)': \(LayerWriter.message(reader))") }
+                    report.bytes += Int64(length)
+                    guard report.bytes <= limits.maxTotalBytes else {
+                        throw OCIError.invalidContent("layer entry '\(raw)': archive holds more than \(limits.maxTotalBytes) bytes; refusing it")
+                    }
+                    guard archive_write_data_block(disk, buffer, length, offset) >= ARCHIVE_WARN else {
+                        throw OCIError.invalidContent("layer entry '\(raw)': \(LayerWriter.message(disk))")
+                    }
+                }
+            }
+            guard archive_write_finish_entry(disk) >= ARCHIVE_WARN else {
+                throw OCIError.invalidContent("layer entry '\(raw)': \(LayerWriter.message(disk))")
+            }
+            written.insert(path)
+        }
+        return report
+    }
+
+    /// `./a//b/` → `a/b`; refuses absolute paths and `..`.
+    static func clean(_ raw: String) throws -> String {
+        guard !raw.hasPrefix("/") else { throw OCIError.invalidContent("layer entry '\(raw)': absolute paths are not allowed") }
+        let parts = raw.split(separator: "/", omittingEmptySubsequences: true).filter { $0 != "." }
+        guard !parts.contains("..") else { throw OCIError.invalidContent("layer entry '\(raw)': '..' is not allowed in paths") }
+        return parts.joined(separator: "/")
+    }
+
+    /// Every existing component of `relative` (but the last, unless asked) must be a real
+    /// directory: reaching through a symlink could leave the root.
+    static func ensureInside(_ root: String, _ relative: String, raw: String, includingLast: Bool = true) throws {
+        guard !relative.isEmpty else { return }
+        var current = root
+        let parts = relative.split(separator: "/")
+        for (index, part) in parts.enumerated() {
+            current += "/" + part
+            var info = stat()
+            guard lstat(current, &info) == 0 else { return }  // not there yet: nothing to reach through
+            let isLast = index == parts.count - 1
+            if FileMode.type(UInt32(info.st_mode)) == FileMode.symlink && (!isLast || includingLast) {
+                throw OCIError.invalidContent("layer entry '\(raw)': path goes through the symlink '\(parts[0...index].joined(separator: "/"))'")
+            }
+        }
+    }
+
+    /// Opaque whiteout: removes what lower layers put in `directory`, keeping this layer's entries.
+    static func clearDirectory(_ directory: String, keeping written: Set<String>, relative: String) throws {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for name in names where !written.contains(relative.isEmpty ? name : relative + "/" + name) {
+            try FileManager.default.removeItem(atPath: directory + "/" + name)
+        }
+    }
+}

@@ -1,0 +1,162 @@
+import CArchive
+public import Foundation
+
+/// Writes layers into a content store in one streaming pass: libarchive formats the tar (PAX,
+/// only the headers needed), the uncompressed stream is hashed for the diffID while it is
+/// compressed, and the compressed bytes go straight into a blob writer, which hashes them for
+/// the blob digest. Memory use does not depend on layer size.
+///
+/// Reproducible by default: entries sorted by path, mtimes clamped to `epoch`, owners
+/// normalised to 0 unless kept, no atime/ctime, fixed gzip header.
+public struct LayerWriter: Sendable {
+    public struct Options: Sendable, Hashable {
+        public var compression: LayerCompression
+        /// Later mtimes become this (`SOURCE_DATE_EPOCH`, a commit time, or 0).
+        public var epoch: Int64
+        /// Keep each entry's uid/gid instead of writing 0.
+        public var keepOwnership: Bool
+
+        public init(compression: LayerCompression = .gzip, epoch: Int64 = 0, keepOwnership: Bool = false) {
+            self.compression = compression
+            self.epoch = epoch
+            self.keepOwnership = keepOwnership
+        }
+    }
+
+    /// What was written.
+    public struct Written: Sendable, Hashable {
+        /// The compressed blob.
+        public var descriptor: Descriptor
+        /// Digest of the uncompressed tar (the config's `rootfs.diff_ids` entry).
+        public var diffID: Digest
+        public var uncompressedSize: Int64
+    }
+
+    public let options: Options
+
+    public init(options: Options = Options()) { self.options = options }
+
+    /// Writes `entries` (sorted here) as one layer into `store`.
+    /// - Throws: ``OCIError`` naming the entry that could not be written.
+    public func write(_ entries: [LayerEntry], into store: ContentStore) throws -> Written {
+        let sink = try LayerSink(store: store, compression: options.compression)
+        guard let archive = archive_write_new() else { throw OCIError.invalidContent("cannot create a tar writer") }
+        defer { archive_write_free(archive) }
+        archive_write_set_format_pax_restricted(archive)
+        let context = Unmanaged.passUnretained(sink).toOpaque()
+        let opened = archive_write_open(
+            archive, context, nil,
+            { _, context, buffer, length in
+                let sink = Unmanaged<LayerSink>.fromOpaque(context!).takeUnretainedValue()
+                return sink.consume(UnsafeRawBufferPointer(start: buffer, count: length)) ? length : -1
+            }, nil)
+        guard opened == ARCHIVE_OK else { throw OCIError.invalidContent("cannot open the tar writer") }
+
+        for entry in entries.sorted(by: { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }) {
+            try writeEntry(entry, to: archive, sink: sink)
+        }
+        guard archive_write_close(archive) == ARCHIVE_OK else {
+            throw sink.failure ?? OCIError.invalidContent("cannot finish the layer: \(Self.message(archive))")
+        }
+        return try sink.finish(mediaType: options.compression.mediaType)
+    }
+
+    private func writeEntry(_ entry: LayerEntry, to archive: OpaquePointer, sink: LayerSink) throws {
+        guard let header = archive_entry_new() else { throw OCIError.invalidContent("out of memory") }
+        defer { archive_entry_free(header) }
+        archive_entry_set_pathname_utf8(header, entry.path)
+        archive_entry_set_perm(header, mode_t(entry.mode & 0o7777))
+        archive_entry_set_uid(header, options.keepOwnership ? la_int64_t(entry.uid) : 0)
+        archive_entry_set_gid(header, options.keepOwnership ? la_int64_t(entry.gid) : 0)
+        archive_entry_set_mtime(header, time_t(min(entry.modified, options.epoch)), 0)
+        var size: Int64 = 0
+        switch entry.content {
+        case .file(_, let fileSize):
+            archive_entry_set_filetype(header, slipway_ae_ifreg())
+            size = fileSize
+        case .bytes(let data):
+            archive_entry_set_filetype(header, slipway_ae_ifreg())
+            size = Int64(data.count)
+        case .directory:
+            archive_entry_set_filetype(header, slipway_ae_ifdir())
+        case .symlink(let target):
+            archive_entry_set_filetype(header, slipway_ae_iflnk())
+            archive_entry_set_symlink_utf8(header, target)
+        case .hardlink(let target):
+            archive_entry_set_filetype(header, slipway_ae_ifreg())
+            archive_entry_set_hardlink_utf8(header, target)
+        }
+        archive_entry_set_size(header, size)
+        guard archive_write_header(archive, header) == ARCHIVE_OK else {
+            throw sink.failure ?? OCIError.invalidContent("layer entry '\(entry.path)': \(Self.message(archive))")
+        }
+        switch entry.content {
+        case .bytes(let data):
+            try data.withUnsafeBytes { try writeData($0, entry: entry, to: archive, sink: sink) }
+        case .file(let source, let expected):
+            guard let handle = try? FileHandle(forReadingFrom: source) else {
+                throw OCIError.invalidContent("layer entry '\(entry.path)': cannot read \(source.path)")
+            }
+            defer { try? handle.close() }
+            var written: Int64 = 0
+            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+                guard written + Int64(chunk.count) <= expected else { break }
+                try chunk.withUnsafeBytes { try writeData($0, entry: entry, to: archive, sink: sink) }
+                written += Int64(chunk.count)
+            }
+            guard written == expected else {
+                throw OCIError.invalidContent("layer entry '\(entry.path)': \(source.path) changed size while being read")
+            }
+        default:
+            break
+        }
+        archive_write_finish_entry(archive)
+    }
+
+    private func writeData(_ bytes: UnsafeRawBufferPointer, entry: LayerEntry, to archive: OpaquePointer, sink: LayerSink) throws {
+        guard bytes.count > 0 else { return }
+        guard archive_write_data(archive, bytes.baseAddress, bytes.count) == bytes.count else {
+            throw sink.failure ?? OCIError.invalidContent("layer entry '\(entry.path)': \(Self.message(archive))")
+        }
+    }
+
+    static func message(_ archive: OpaquePointer) -> String {
+        archive_error_string(archive).map { String(cString: $0) } ?? "unknown libarchive error"
+    }
+}
+
+/// Receives the uncompressed tar stream: hashes it and compresses it into a blob writer.
+final class LayerSink {
+    private var diffHasher = DigestHasher()
+    private let compressor: StreamCompressor
+    private let writer: BlobWriter
+    private(set) var failure: (any Error)?
+
+    init(store: ContentStore, compression: LayerCompression) throws {
+        compressor = try StreamCompressor(compression)
+        writer = try store.writer(source: "layer writer")
+    }
+
+    /// - Returns: false after a failure (libarchive then stops).
+    func consume(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard failure == nil else { return false }
+        do {
+            diffHasher.update(bytes)
+            try compressor.compress(bytes) { try writer.write($0) }
+            return true
+        } catch {
+            failure = error
+            writer.abort()
+            return false
+        }
+    }
+
+    func finish(mediaType: String) throws -> LayerWriter.Written {
+        if let failure { throw failure }
+        try compressor.finish { try writer.write($0) }
+        let (digest, size) = try writer.commit()
+        return LayerWriter.Written(
+            descriptor: Descriptor(mediaType: mediaType, digest: digest, size: size), diffID: diffHasher.finalize(),
+            uncompressedSize: diffHasher.count)
+    }
+}
