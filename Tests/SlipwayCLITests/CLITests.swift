@@ -101,7 +101,8 @@ struct CLITests {
     }
 
     @Test func everyCommandHasHelp() async throws {
-        for command in [[], ["run"], ["plan"], ["plugins"], ["version"]] {
+        for command in [[], ["run"], ["plan"], ["plugins"], ["version"], ["digest"], ["image"], ["image", "pull"], ["image", "push"],
+            ["image", "copy"], ["image", "ls"], ["image", "inspect"], ["image", "tag"], ["image", "rm"], ["image", "gc"]] {
             let result = try await slipway.run(command + ["--help"])
             #expect(result.status == 0)
             #expect(result.stdout.contains("USAGE"))

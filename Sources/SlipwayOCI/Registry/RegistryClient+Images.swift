@@ -11,9 +11,11 @@ extension RegistryClient {
         public var downloaded: Int = 0
     }
 
-    /// Pulls `reference` into `store` and tags it there with the reference's text. From an
-    /// index, only the manifest for `platform` is pulled (and it is what the tag points at).
-    public func pull(_ reference: ImageReference, platform: Platform = .host, into store: ContentStore) async throws -> TransferReport {
+    /// Pulls `reference` into `store` and tags it there (by default with the reference's text).
+    /// From an index, only the manifest for `platform` is pulled (and it is what the tag points at).
+    public func pull(
+        _ reference: ImageReference, platform: Platform = .host, into store: ContentStore, tag: String? = nil
+    ) async throws -> TransferReport {
         var fetched = try await manifest(reference)
         if MediaType.isIndex(fetched.mediaType) {
             let index = try CanonicalJSON.decode(ImageIndex.self, from: fetched.data, what: "index \(reference)")
@@ -29,7 +31,7 @@ extension RegistryClient {
         let missing = blobs.filter { !store.contains($0.digest) }
         try await forEachConcurrently(missing) { blob in try await fetchBlob(blob, from: reference, into: store) }
         try store.write(fetched.data, expected: fetched.digest, source: reference.description)
-        try store.tag(reference.description, fetched.descriptor)
+        try store.tag(tag ?? reference.description, fetched.descriptor)
         return TransferReport(descriptor: fetched.descriptor, skipped: blobs.count - missing.count, downloaded: missing.count)
     }
 

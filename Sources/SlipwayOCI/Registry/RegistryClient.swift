@@ -16,6 +16,8 @@ public struct RegistryClient: Sendable {
         public var chunkSize: Int
         /// Layers transferred at once during a pull or push.
         public var parallelTransfers: Int
+        /// Receives blob transfer progress (for a terminal display).
+        public var progress: (@Sendable (TransferProgress) -> Void)?
 
         public init(
             insecureRegistries: Set<String> = [], retry: RetryPolicy = .standard, chunkedUploadThreshold: Int64 = 64 << 20,
@@ -27,6 +29,18 @@ public struct RegistryClient: Sendable {
             self.chunkSize = chunkSize
             self.parallelTransfers = max(1, parallelTransfers)
         }
+    }
+
+    /// One step of a blob transfer.
+    public struct TransferProgress: Sendable {
+        public enum Phase: Sendable { case started, transferred(Int64), finished(String) }
+        public var digest: Digest
+        public var size: Int64
+        public var phase: Phase
+    }
+
+    func report(_ descriptor: Descriptor, _ phase: TransferProgress.Phase) {
+        configuration.progress?(TransferProgress(digest: descriptor.digest, size: descriptor.size, phase: phase))
     }
 
     let httpClient: HTTPClient

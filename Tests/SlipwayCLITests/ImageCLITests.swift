@@ -1,0 +1,93 @@
+import Foundation
+import SlipwayOCI
+import SlipwayTesting
+import Testing
+
+/// `slipway image ...` against the real registry, as an operator runs it.
+@Suite(.serialized)
+struct ImageCLITests {
+    let slipway = CommandRunner.slipway()
+
+    func stateDir() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("slipway-cli-state-\(UUID().uuidString)").path
+    }
+
+    @Test func copyPullPushListInspectTagRemoveCollect() async throws {
+        let registry = try await RegistryHarness.start()
+        let layout = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-cli-layout-\(UUID().uuidString)")
+        let image = try OCITestImages.write(into: try ContentStore(root: layout), files: ["hello": "world"], tag: "v1")
+        let env = ["SLIPWAY_STATE_DIR": stateDir()]
+        let base = "\(registry.address)/cli/base:1"
+
+        let copy = try await slipway.run(["image", "copy", "oci:\(layout.path):v1", base], environment: env)
+        #expect(copy.status == 0, "\(copy.stderr)")
+        #expect(copy.stdout == "\(image.manifest.digest)\n")
+
+        let pull = try await slipway.run(["image", "pull", base], environment: env)
+        #expect(pull.stdout == "\(image.manifest.digest)\n")
+
+        #expect(try await slipway.run(["image", "tag", base, "\(registry.address)/cli/other:2"], environment: env).status == 0)
+        let push = try await slipway.run(["image", "push", "\(registry.address)/cli/other:2"], environment: env)
+        #expect(push.status == 0)
+        #expect(push.stderr.contains("mounted 2"))
+
+        let list = try await slipway.run(["image", "ls", "--json"], environment: env)
+        let rows = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]]
+        #expect(rows?.compactMap { $0["name"] as? String } == [base, "\(registry.address)/cli/other:2"])
+
+        let inspect = try await slipway.run(["image", "inspect", "--json", base], environment: env)
+        let details = try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any]
+        #expect(details?["digest"] as? String == image.manifest.digest.description)
+        #expect(((details?["config"] as? [String: Any])?["config"] as? [String: Any])?["Cmd"] as? [String] == ["/bin/sh"])
+
+        // Inspecting something only the registry has reads it from there.
+        let remote = try await slipway.run(["image", "inspect", "\(registry.address)/cli/other:2"], environment: ["SLIPWAY_STATE_DIR": stateDir()])
+        #expect(remote.stdout.contains("digest:    \(image.manifest.digest)"))
+
+        #expect(try await slipway.run(["image", "rm", base, "\(registry.address)/cli/other:2"], environment: env).status == 0)
+        let gc = try await slipway.run(["image", "gc", "--grace", "0"], environment: env)
+        #expect(gc.stdout.hasPrefix("removed 3 blob(s)"))
+    }
+
+    @Test func errorsExitWithTheDocumentedStatus() async throws {
+        let registry = try await RegistryHarness.start()
+        let env = ["SLIPWAY_STATE_DIR": stateDir()]
+        let missing = try await slipway.run(["image", "pull", "\(registry.address)/none:1"], environment: env)
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("\(registry.address)/none:1"))
+        let malformed = try await slipway.run(["image", "pull", "Upper/Case"], environment: env)
+        #expect(malformed.status == 64)
+        #expect(malformed.stderr.contains("must be lowercase"))
+        let notLocal = try await slipway.run(["image", "push", "\(registry.address)/never/pulled:1"], environment: env)
+        #expect(notLocal.status == 64)
+        #expect(notLocal.stderr.contains("no image named"))
+    }
+
+    @Test func credentialsFromDockerConfigReachTheCLI() async throws {
+        let registry = try await RegistryHarness.start(auth: .basic(username: "carol", password: "s3cret-pass"))
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-cli-docker-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
+        let auth = Data("carol:s3cret-pass".utf8).base64EncodedString()
+        try #"{"auths":{"\#(registry.address)":{"auth":"\#(auth)"}}}"#.write(
+            to: config.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        let layout = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-cli-layout-\(UUID().uuidString)")
+        _ = try OCITestImages.write(into: try ContentStore(root: layout), files: ["a": "b"], tag: "v1")
+        let ok = try await slipway.run(
+            ["image", "copy", "oci:\(layout.path):v1", "\(registry.address)/private:1"],
+            environment: ["SLIPWAY_STATE_DIR": stateDir(), "DOCKER_CONFIG": config.path])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        let refused = try await slipway.run(
+            ["image", "pull", "\(registry.address)/private:1"], environment: ["SLIPWAY_STATE_DIR": stateDir(), "DOCKER_CONFIG": "/nonexistent"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("authentication required by \(registry.address)"))
+        #expect(!refused.stderr.contains("s3cret-pass"))
+    }
+
+    @Test func digestMatchesSha256sum() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-digest-\(UUID().uuidString)")
+        try Data((0..<1_000_000).map { UInt8(truncatingIfNeeded: $0 * 7) }).write(to: file)
+        let ours = try await slipway.run(["digest", file.path])
+        let theirs = try await Shell.run("sha256sum", [file.path])
+        #expect(ours.stdout.split(separator: " ").first == "sha256:" + theirs.split(separator: " ")[0])
+    }
+}
