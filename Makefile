@@ -1,7 +1,7 @@
 # The two commands a newcomer needs: `make demo` and `make test`.
 SWIFT ?= swift
 
-.PHONY: setup build test demo check-bridge clean
+.PHONY: setup build test demo bench check-bridge clean
 
 setup:
 	@bash Scripts/setup.sh
@@ -18,6 +18,10 @@ test: build check-bridge
 demo: setup
 	$(SWIFT) build --product slipway
 	@bash Scripts/demo.sh
+
+# Not part of the tests: compares Slipway with its peers on the same inputs (release build).
+bench: setup
+	@bash Scripts/bench.sh
 
 clean:
 	rm -rf .build
