@@ -17,35 +17,43 @@ cleanup() { [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null; rm -rf "
 trap cleanup EXIT
 
 # time_of CMD...: prints "seconds peak_rss_kb" of one run.
-time_of() { /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/stderr" || { cat "$work/stderr" >&2; exit 1; }; cat "$work/time"; }
+time_of() { /usr/bin/time -f "%e %M %U" -o "$work/time" "$@" >/dev/null 2>"$work/stderr" || { cat "$work/stderr" >&2; exit 1; }; cat "$work/time"; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); sha_ni: $(grep -q sha_ni /proc/cpuinfo && echo yes || echo no)"
 
-# 1. Hashing throughput: slipway digest against sha256sum on the same file (warm cache).
+# 1. Hashing: slipway digest and sha256sum on the same file (warm cache), and OpenSSL's
+#    SHA-256 speed (SHA-NI when the CPU has it) as this machine's ceiling.
 head -c $((size_mb * 1024 * 1024)) /dev/urandom > "$work/blob"
 cat "$work/blob" > /dev/null
-for tool in slipway sha256sum; do
-  for _ in 1 2 3; do
-    if [ $tool = slipway ]; then time_of "$slipway" digest "$work/blob"; else time_of sha256sum "$work/blob"; fi
-  done | awk '{print $1}' | median > "$work/hash-$tool"
-done
-s=$(cat "$work/hash-slipway"); c=$(cat "$work/hash-sha256sum")
-echo "hash ${size_mb} MiB: slipway ${s}s ($(awk -v m=$size_mb -v t=$s 'BEGIN{printf "%.2f", m/1024/t}') GiB/s)  sha256sum ${c}s  ratio slipway/sha256sum $(ratio $s $c)"
+for _ in 1 2 3; do time_of "$slipway" digest "$work/blob"; done > "$work/hash-slipway"
+for _ in 1 2 3; do time_of sha256sum "$work/blob"; done > "$work/hash-sha256sum"
+s=$(awk '{print $1}' "$work/hash-slipway" | median); u=$(awk '{print $3}' "$work/hash-slipway" | median)
+c=$(awk '{print $1}' "$work/hash-sha256sum" | median)
+gbps() { awk -v m=$size_mb -v t=$1 'BEGIN{ if (t > 0) printf "%.2f", m * 1048576 / 1e9 / t; else print "n/a" }'; }
+o=$(openssl speed -evp sha256 -bytes 16384 -seconds 2 2>/dev/null | awk '/^sha256/ {sub("k","",$NF); print $NF * 1000}')
+echo "hash ${size_mb} MiB: slipway ${s}s wall = $(gbps $s) GB/s, $(gbps $u) GB/s of user CPU;  sha256sum ${c}s = $(gbps $c) GB/s;  ratio slipway/sha256sum $(ratio $s $c)"
+echo "hash ceiling: openssl speed -evp sha256 (16 KiB blocks) $(awk -v b=$o 'BEGIN{printf "%.2f", b/1e9}') GB/s per core"
 
-# 2. A registry on loopback and an OCI layout holding one uncompressed layer of the big file.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 5099)
-mkdir -p "$work/registry"
-cat > "$work/registry.yml" <<YAML
+# 2. A fresh registry on loopback per measured run, so no tool benefits from blobs (or, for
+#    skopeo, its blob-info cache) left by an earlier run.
+registry_dir=""
+start_registry() {
+  [ -n "$registry_pid" ] && { kill "$registry_pid"; wait "$registry_pid" 2>/dev/null || true; }
+  rm -rf "$work/registry"; mkdir -p "$work/registry"
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 5099)
+  cat > "$work/registry.yml" <<YAML
 version: 0.1
 log: {level: error}
 storage: {filesystem: {rootdirectory: $work/registry}, delete: {enabled: true}}
 http: {addr: 127.0.0.1:$port}
 YAML
-docker-registry serve "$work/registry.yml" > "$work/registry.log" 2>&1 &
-registry_pid=$!
-for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+  docker-registry serve "$work/registry.yml" > "$work/registry.log" 2>&1 &
+  registry_pid=$!
+  for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+  rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb "$HOME/.local/share/containers/cache/blob-info-cache-v1.boltdb"
+}
 
 layout="$work/layout"; mkdir -p "$layout/blobs/sha256" "$work/tree"
 cp "$work/blob" "$work/tree/blob"
@@ -61,21 +69,25 @@ printf '{"imageLayoutVersion":"1.0.0"}' > "$layout/oci-layout"
 printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"big"}}]}' \
   "$manifest" "$manifest_size" > "$layout/index.json"
 
-# 3. Push and pull the large layer: Slipway against skopeo, fresh repositories each run.
+# 3. Push and pull the large layer: Slipway against skopeo, three runs each, fresh registry per push.
 push() { # tool n
-  if [ "$1" = slipway ]; then SLIPWAY_STATE_DIR="$work/state-push-$2" time_of "$slipway" image copy "oci:$layout:big" "127.0.0.1:$port/push-$1-$2:1"
-  else time_of skopeo copy --dest-tls-verify=false "oci:$layout:big" "docker://127.0.0.1:$port/push-$1-$2:1"; fi
+  start_registry
+  if [ "$1" = slipway ]; then SLIPWAY_STATE_DIR="$work/state-$1-$2" time_of "$slipway" image copy "oci:$layout:big" "127.0.0.1:$port/push:1"
+  else time_of skopeo copy --dest-tls-verify=false "oci:$layout:big" "docker://127.0.0.1:$port/push:1"; fi
+  rm -rf "$work"/state-*
 }
-pull() { # tool n (pulls what skopeo pushed in run 1, into a fresh destination)
-  if [ "$1" = slipway ]; then SLIPWAY_STATE_DIR="$work/state-pull-$2" time_of "$slipway" image pull "127.0.0.1:$port/push-skopeo-1:1"
-  else time_of skopeo copy --src-tls-verify=false "docker://127.0.0.1:$port/push-skopeo-1:1" "oci:$work/pull-skopeo-$2:x"; fi
+for tool in skopeo slipway; do for n in 1 2 3; do push $tool $n; done > "$work/push-$tool"; done
+# Pulls read one image (pushed once by skopeo) into a fresh destination each run.
+start_registry
+skopeo copy --dest-tls-verify=false "oci:$layout:big" "docker://127.0.0.1:$port/pull:1" > /dev/null
+pull() { # tool n
+  if [ "$1" = slipway ]; then SLIPWAY_STATE_DIR="$work/state-$1-$2" time_of "$slipway" image pull "127.0.0.1:$port/pull:1"
+  else time_of skopeo copy --src-tls-verify=false "docker://127.0.0.1:$port/pull:1" "oci:$work/dest-$2:x"; fi
+  rm -rf "$work"/state-* "$work"/dest-*
 }
+for tool in skopeo slipway; do for n in 1 2 3; do pull $tool $n; done > "$work/pull-$tool"; done
 for op in push pull; do
-  for tool in skopeo slipway; do
-    for n in 1 2 3; do $op $tool $n; done > "$work/$op-$tool"
-    rm -rf "$work"/state-* "$work"/pull-skopeo-*
-  done
   st=$(awk '{print $1}' "$work/$op-slipway" | median); kt=$(awk '{print $1}' "$work/$op-skopeo" | median)
   sr=$(awk '{print $2}' "$work/$op-slipway" | sort -n | tail -1); kr=$(awk '{print $2}' "$work/$op-skopeo" | sort -n | tail -1)
-  echo "$op ${size_mb} MiB layer: slipway ${st}s (peak RSS $((sr / 1024)) MiB)  skopeo ${kt}s (peak RSS $((kr / 1024)) MiB)  ratio slipway/skopeo $(ratio $st $kt)"
+  echo "$op ${size_mb} MiB layer (median of 3): slipway ${st}s (peak RSS $((sr / 1024)) MiB)  skopeo ${kt}s (peak RSS $((kr / 1024)) MiB)  ratio slipway/skopeo $(ratio $st $kt)"
 done
