@@ -91,3 +91,43 @@ struct ImageCLITests {
         #expect(ours.stdout.split(separator: " ").first == "sha256:" + theirs.split(separator: " ")[0])
     }
 }
+
+@Suite(.serialized)
+struct ImageCLIConcurrencyAndFormatTests {
+    let slipway = CommandRunner.slipway()
+
+    @Test func twoProcessesPullingIntoOneStoreAgree() async throws {
+        let registry = try await RegistryHarness.start()
+        let layout = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-cli-layout-\(UUID().uuidString)")
+        _ = try OCITestImages.write(into: try ContentStore(root: layout), files: ["big": String(repeating: "z", count: 2_000_000)], tag: "v1")
+        let reference = "\(registry.address)/shared:1"
+        let setup = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-cli-setup-\(UUID().uuidString)").path
+        #expect(try await slipway.run(["image", "copy", "oci:\(layout.path):v1", reference], environment: ["SLIPWAY_STATE_DIR": setup]).status == 0)
+
+        let shared = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-cli-shared-\(UUID().uuidString)").path
+        async let first = slipway.run(["image", "pull", reference], environment: ["SLIPWAY_STATE_DIR": shared])
+        async let second = slipway.run(["image", "pull", reference], environment: ["SLIPWAY_STATE_DIR": shared])
+        let results = try await [first, second]
+        #expect(results.allSatisfy { $0.status == 0 })
+        #expect(Set(results.map(\.stdout)).count == 1)
+        let store = try ContentStore(root: URL(fileURLWithPath: shared).appendingPathComponent("oci"))
+        #expect(try store.tags().count == 1)
+        #expect(try store.reachableBlobs().count == 3)
+        for digest in try store.reachableBlobs() { _ = try store.data(digest) }  // every blob verifies
+    }
+
+    @Test func dockerFormatOnRequest() async throws {
+        try Prerequisites.require(["skopeo"])
+        let registry = try await RegistryHarness.start()
+        let layout = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-cli-layout-\(UUID().uuidString)")
+        _ = try OCITestImages.write(into: try ContentStore(root: layout), files: ["a": "b"], tag: "v1")
+        let reference = "\(registry.address)/docker/format:1"
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-cli-state-\(UUID().uuidString)").path
+        let copy = try await slipway.run(["image", "copy", "--format", "docker", "oci:\(layout.path):v1", reference], environment: ["SLIPWAY_STATE_DIR": state])
+        #expect(copy.status == 0, "\(copy.stderr)")
+        let raw = try await Shell.run("skopeo", ["inspect", "--tls-verify=false", "--raw", "docker://\(reference)"])
+        let manifest = try JSONDecoder().decode(ImageManifest.self, from: Data(raw.utf8))
+        #expect(manifest.mediaType == MediaType.dockerManifest)
+        #expect(manifest.config.mediaType == MediaType.dockerConfig)
+    }
+}

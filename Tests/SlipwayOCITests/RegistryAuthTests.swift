@@ -130,3 +130,11 @@ struct RegistryBearerTokenTests {
         }
     }
 }
+
+struct PlainHTTPPolicyTests {
+    @Test(arguments: [("localhost:5000", true), ("127.0.0.1:5000", true), ("127.9.9.9", true), ("[::1]:5000", true),
+                      ("registry.example.com", false), ("10.0.0.5:5000", false), ("localhost.example.com", false)])
+    func onlyLoopbackIsPlainHTTPByDefault(registry: String, loopback: Bool) {
+        #expect(RegistryClient.isLoopback(registry) == loopback)
+    }
+}

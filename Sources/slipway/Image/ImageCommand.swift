@@ -58,6 +58,7 @@ struct ImagePush: AsyncParsableCommand {
 
     @Argument(help: "Destination reference.") var reference: String
     @Option(help: "The store image to push, if not named like the destination.") var from: String?
+    @Option(help: "Manifest format to write: oci (default) or docker (schema 2).") var format: ManifestFormat = .oci
     @OptionGroup var registry: RegistryOptions
 
     func run() async throws {
@@ -65,7 +66,8 @@ struct ImagePush: AsyncParsableCommand {
             let destination = try ImageReference(parsing: reference)
             let store = try registry.store()
             let name = try from.map { try ImageReference(parsing: $0).description } ?? destination.description
-            guard let descriptor = try store.resolve(name) else { throw InputError("no image named \(name) in the store (see slipway image ls)") }
+            guard let stored = try store.resolve(name) else { throw InputError("no image named \(name) in the store (see slipway image ls)") }
+            let descriptor = try format.apply(to: stored, in: store)
             let mountFrom = try store.tags().compactMap { try? ImageReference(parsing: $0.name) }
                 .filter { $0.registry == destination.registry && $0.repository != destination.repository }.map(\.repository)
             let progress = TransferProgressView.forTerminal("pushing \(destination)")
@@ -86,6 +88,7 @@ struct ImageCopy: AsyncParsableCommand {
     @Argument(help: "Source location.") var source: String
     @Argument(help: "Destination location.") var destination: String
     @Option(help: "Platform to pick from a multi-platform source (os/arch[/variant]).") var platform: String?
+    @Option(help: "Manifest format to write: oci (default) or docker (schema 2).") var format: ManifestFormat = .oci
     @OptionGroup var registry: RegistryOptions
 
     func run() async throws {
@@ -98,20 +101,21 @@ struct ImageCopy: AsyncParsableCommand {
             let client = try registry.client(for: [from.registry, to.registry].compactMap { $0 }, progress: progress)
 
             // Bring the source into a local store; the Slipway store doubles as the cache.
-            let (sourceStore, descriptor): (ContentStore, Descriptor)
+            let (sourceStore, sourceDescriptor): (ContentStore, Descriptor)
             switch from {
             case .registry(let reference):
                 let report = try await client.pull(reference, platform: platform, into: store)
-                (sourceStore, descriptor) = (store, report.descriptor)
+                (sourceStore, sourceDescriptor) = (store, report.descriptor)
             case .layout(let directory, let name):
                 let layout = try ContentStore(root: directory)
                 guard let found = try layout.resolve(name) else { throw InputError("no image named \(name) in \(directory.path)") }
-                (sourceStore, descriptor) = (layout, found)
+                (sourceStore, sourceDescriptor) = (layout, found)
             case .store(let name):
                 guard let found = try store.resolve(name) else { throw InputError("no image named \(name) in the store") }
-                (sourceStore, descriptor) = (store, found)
+                (sourceStore, sourceDescriptor) = (store, found)
             }
 
+            let descriptor = try format.apply(to: sourceDescriptor, in: sourceStore)
             switch to {
             case .registry(let reference):
                 var mountFrom: [String] = []
@@ -128,5 +132,23 @@ struct ImageCopy: AsyncParsableCommand {
             progress?.finish()
             print(descriptor.digest)
         }
+    }
+}
+
+/// Which manifest format to write. Single-platform images only are converted; the
+/// converted manifest (a new digest) is written to the same store first.
+enum ManifestFormat: String, ExpressibleByArgument, CaseIterable {
+    case oci, docker
+
+    func apply(to descriptor: Descriptor, in store: ContentStore) throws -> Descriptor {
+        let wantDocker = self == .docker
+        guard MediaType.isManifest(descriptor.mediaType) else {
+            if wantDocker { throw InputError("--format docker converts single-platform images only; this is an index") }
+            return descriptor
+        }
+        guard (descriptor.mediaType == MediaType.dockerManifest) != wantDocker else { return descriptor }
+        let manifest = try CanonicalJSON.decode(ImageManifest.self, from: store.data(descriptor.digest), what: "manifest")
+        let converted = manifest.converted(toDocker: wantDocker)
+        return try store.write(json: converted, mediaType: converted.mediaType ?? MediaType.ociManifest)
     }
 }
