@@ -81,8 +81,6 @@ enum PlanRenderer {
     }
 
     static func json(_ pipeline: PipelineDefinition, task: TaskDefinition?) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(JSONPlan(pipeline: pipeline, task: task)), as: UTF8.self)
+        try JSONOutput.render(JSONPlan(pipeline: pipeline, task: task))
     }
 }

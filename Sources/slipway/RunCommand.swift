@@ -76,10 +76,7 @@ struct RunCommand: AsyncParsableCommand {
 
     private func printReport(_ report: RunReport) throws {
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            encoder.dateEncodingStrategy = .iso8601
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            print(try JSONOutput.render(report))
             return
         }
         let elapsed = String(format: "%.2fs", report.finished.timeIntervalSince(report.started))

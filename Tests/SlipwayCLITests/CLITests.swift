@@ -10,13 +10,7 @@ struct CLITests {
 
     func fixture(_ name: String) -> String { Self.root.appendingPathComponent("Tests/Fixtures/Recipes/\(name)").path }
 
-    func recipe(_ text: String) throws -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let file = folder.appendingPathComponent("recipe.lua")
-        try text.write(to: file, atomically: true, encoding: .utf8)
-        return file.path
-    }
+    func recipe(_ text: String) throws -> String { try Scratch.recipe(text) }
 
     @Test func runPrintsResultsOnStdoutAndLogsOnStderr() async throws {
         let file = try recipe(

@@ -8,9 +8,7 @@ import Testing
 struct ImageCLITests {
     let slipway = CommandRunner.slipway()
 
-    func stateDir() -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("slipway-cli-state-\(UUID().uuidString)").path
-    }
+    func stateDir() -> String { Scratch.location("cli-state").path }
 
     @Test func copyPullPushListInspectTagRemoveCollect() async throws {
         let registry = try await RegistryHarness.start()

@@ -7,13 +7,7 @@ import Testing
 
 /// Recipes end to end through the engine: hooks called by the engine, with masked logs.
 struct RecipeRunTests {
-    func write(_ text: String) throws -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-run-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let file = folder.appendingPathComponent("recipe.lua")
-        try text.write(to: file, atomically: true, encoding: .utf8)
-        return file.path
-    }
+    func write(_ text: String) throws -> String { try Scratch.recipe(text) }
 
     @Test func onFailureHookRunsWithTheErrorAndItsLogsAreMasked() async throws {
         let prefix = "h\(UUID().uuidString.prefix(8))-"

@@ -16,15 +16,7 @@ enum RecipeFixtures {
     static func registry() throws -> PluginRegistry { try TestRegistry.make(adding: UtilitySteps.all) }
 
     /// A fresh folder with `files` (name → text); returns the folder.
-    static func folder(_ files: [String: String]) throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-lua-\(UUID().uuidString)")
-        for (name, text) in files {
-            let file = folder.appendingPathComponent(name)
-            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try text.write(to: file, atomically: true, encoding: .utf8)
-        }
-        return folder
-    }
+    static func folder(_ files: [String: String]) throws -> URL { try Scratch.files(files, label: "lua") }
 
     /// Writes `text` as `recipe.lua` in a fresh folder and evaluates it.
     static func session(

@@ -4,9 +4,7 @@ import SlipwayTesting
 import Testing
 
 struct ContentStoreTests {
-    func temporaryStore() throws -> ContentStore {
-        try ContentStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("slipway-store-\(UUID().uuidString)"))
-    }
+    func temporaryStore() throws -> ContentStore { try Scratch.store() }
 
     @Test func createsAValidLayout() throws {
         let store = try temporaryStore()

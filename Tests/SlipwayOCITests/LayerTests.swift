@@ -4,9 +4,7 @@ import SlipwayTesting
 import Testing
 
 struct LayerWriterTests {
-    func temporary(_ name: String) -> URL {
-        FileManager.default.temporaryDirectory.appendingPathComponent("slipway-\(name)-\(UUID().uuidString)")
-    }
+    func temporary(_ name: String) -> URL { Scratch.location(name) }
 
     /// A small tree with every kind of entry a COPY layer has.
     func sampleTree() throws -> URL {

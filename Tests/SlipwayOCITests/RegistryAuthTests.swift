@@ -8,11 +8,7 @@ struct RegistryAuthTests {
     static let user = "alice"
     static let password = "wonderland-\(UUID().uuidString.prefix(6))"
 
-    func folder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-auth-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
+    func folder() throws -> URL { try Scratch.directory("auth") }
 
     func pushAndPull(_ registry: RegistryHarness, credentials: CredentialStore) async throws {
         let store = try ContentStore(root: try folder().appendingPathComponent("store"))

@@ -6,9 +6,7 @@ import Testing
 /// Against the real CNCF registry, with skopeo as the independent reader and writer.
 @Suite(.serialized)
 struct RegistryRoundTripTests {
-    func store() throws -> ContentStore {
-        try ContentStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("slipway-rt-\(UUID().uuidString)"))
-    }
+    func store() throws -> ContentStore { try Scratch.store("rt") }
 
     @Test func pushThenSkopeoReadsIt() async throws {
         try Prerequisites.require(["skopeo"])

@@ -23,9 +23,7 @@ struct ImageList: AsyncParsableCommand {
                     size: try ImageSummary.totalSize(entry.descriptor, in: store))
             }
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+                print(try JSONOutput.render(rows))
                 return
             }
             let width = max(4, rows.map(\.name.count).max() ?? 0)
@@ -97,9 +95,7 @@ struct ImageInspect: AsyncParsableCommand {
             let output = Output(
                 name: name, digest: descriptor.digest.description, mediaType: descriptor.mediaType, manifest: manifest, index: index, config: config)
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                print(String(decoding: try encoder.encode(output), as: UTF8.self))
+                print(try JSONOutput.render(output))
             } else {
                 printText(output)
             }
