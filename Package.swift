@@ -45,6 +45,8 @@ let package = Package(
             name: "SlipwayLua",
             dependencies: ["SlipwayKernel", "CLuaShim", "CLua"],
             swiftSettings: strict),
+        // The Dockerfile front end: parser, directives, heredocs, variable expansion.
+        .target(name: "SlipwayDockerfile", dependencies: ["SlipwayKernel"], swiftSettings: strict),
         // OCI images: model, content store, layers, registry client.
         .target(
             name: "SlipwayOCI",
@@ -90,6 +92,7 @@ let package = Package(
             swiftSettings: strict),
 
         .testTarget(name: "SlipwayKernelTests", dependencies: ["SlipwayKernel"], swiftSettings: strict),
+        .testTarget(name: "SlipwayDockerfileTests", dependencies: ["SlipwayDockerfile"], swiftSettings: strict),
         .testTarget(
             name: "SlipwayOCITests", dependencies: ["SlipwayOCI", "SlipwayTesting"],
             swiftSettings: strict),
