@@ -72,6 +72,11 @@ let package = Package(
             path: "Plugins/UtilitySteps", swiftSettings: strict),
 
         .target(
+            name: "DockerfileBuilder",
+            dependencies: ["SlipwayKernel", "SlipwayDockerfile", "SlipwayOCI", .product(name: "Logging", package: "swift-log")],
+            path: "Plugins/DockerfileBuilder", swiftSettings: strict),
+
+        .target(
             name: "SlipwayTesting",
             dependencies: [
                 "SlipwayKernel", "SlipwayEngine", "SlipwayLua", "SlipwayOCI", .product(name: "Logging", package: "swift-log"),
@@ -84,7 +89,7 @@ let package = Package(
         .executableTarget(
             name: "slipway",
             dependencies: [
-                "SlipwayKernel", "SlipwayLua", "SlipwayEngine", "SlipwayOCI", "UtilitySteps",
+                "SlipwayKernel", "SlipwayLua", "SlipwayEngine", "SlipwayOCI", "SlipwayDockerfile", "UtilitySteps", "DockerfileBuilder",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -93,6 +98,9 @@ let package = Package(
 
         .testTarget(name: "SlipwayKernelTests", dependencies: ["SlipwayKernel"], swiftSettings: strict),
         .testTarget(name: "SlipwayDockerfileTests", dependencies: ["SlipwayDockerfile"], swiftSettings: strict),
+        .testTarget(
+            name: "DockerfileBuilderTests", dependencies: ["DockerfileBuilder", "SlipwayOCI", "SlipwayTesting"],
+            swiftSettings: strict),
         .testTarget(
             name: "SlipwayOCITests", dependencies: ["SlipwayOCI", "SlipwayTesting"],
             swiftSettings: strict),

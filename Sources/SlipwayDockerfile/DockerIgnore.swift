@@ -66,6 +66,12 @@ public struct DockerIgnore: Sendable, Hashable {
         }
     }
 
+    /// Whether `path` matches the glob `pattern` (`*`, `?`, `[...]` per segment, `**` across
+    /// segments), both relative to the same root. Used for COPY sources.
+    public static func glob(_ pattern: String, matches path: String) -> Bool {
+        match(clean(pattern)[...], clean(path)[...])
+    }
+
     /// `./a//b/../c/` → ["a", "c"]; a leading `/` is the context root.
     static func clean(_ path: String) -> [String] {
         var segments: [String] = []

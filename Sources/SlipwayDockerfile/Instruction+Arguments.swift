@@ -29,7 +29,10 @@ extension Instruction {
         let items: [String]
         switch arguments {
         case .json(let array): items = try array.map { try expanding($0, words.word) }
-        case .shell(let text): items = try expanding(text, words.words)
+        case .shell(let text):
+            // Heredoc markers (<<EOF, <<-EOF, <<"EOF") name the heredoc sources, not files.
+            let markers = Set(heredocs.flatMap { ["<<\($0.name)", "<<-\($0.name)", "<<\"\($0.name)\"", "<<-\"\($0.name)\"", "<<'\($0.name)'", "<<-'\($0.name)'"] })
+            items = try expanding(text, words.words).filter { !markers.contains($0) && !(heredocs.isEmpty == false && $0.hasPrefix("<<")) }
         }
         guard let destination = items.last, items.count >= 2 || (!heredocs.isEmpty && items.count >= 1) else {
             throw error("requires at least one source and a destination")

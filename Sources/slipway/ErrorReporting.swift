@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SlipwayDockerfile
 import SlipwayKernel
 
 /// Maps errors to the documented exit statuses: 64 for invalid input, 1 for failures.
@@ -12,7 +13,7 @@ enum ErrorReporting {
             invalid = true
             message = "error: \(error)"
             if verbose, let traceback = error.traceback { message += "\n" + traceback }
-        case is PipelineValidationError, is InputError, is PluginError, is ConfigurationError:
+        case is PipelineValidationError, is InputError, is PluginError, is ConfigurationError, is DockerfileError:
             invalid = true
             message = "error: \(message)"
         default:

@@ -82,3 +82,21 @@ struct RegistryFaultTests {
         #expect(proxy.injected == 4)
     }
 }
+
+struct UnreachableRegistryTests {
+    @Test func refusedConnectionFailsAfterTheRetryPolicyNotTheRequestDeadline() async throws {
+        let port = try RegistryHarness.freePort()  // nothing listens there
+        let client = RegistryClient(configuration: .init(retry: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(20))))
+        let clock = ContinuousClock()
+        let start = clock.now
+        await #expect {
+            try await client.ping("127.0.0.1:\(port)")
+        } throws: { error in
+            (error as? RegistryError)?.kind == .transport && String(describing: error).contains("http://127.0.0.1:\(port)/v2/")
+                && String(describing: error).contains("after 3 attempt(s)")
+        }
+        // A regression guard, not a speed test: AsyncHTTPClient's own reconnects used to hold a
+        // refused request until its 10-minute deadline.
+        #expect(clock.now - start < .seconds(60))
+    }
+}

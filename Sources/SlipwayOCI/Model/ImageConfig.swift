@@ -59,6 +59,8 @@ public struct ImageConfig: Sendable, Hashable, Codable {
         enum CodingKeys: String, CodingKey {
             case test = "Test", interval = "Interval", timeout = "Timeout", startPeriod = "StartPeriod", retries = "Retries"
         }
+
+        public init() {}
     }
 
     public struct RootFS: Sendable, Hashable, Codable {

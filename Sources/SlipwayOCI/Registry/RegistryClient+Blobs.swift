@@ -2,6 +2,7 @@ public import Foundation
 import AsyncHTTPClient
 import Logging
 import NIOCore
+import SlipwayKernel
 import NIOHTTP1
 
 extension RegistryClient {
@@ -50,7 +51,7 @@ extension RegistryClient {
             } catch {
                 guard attempt < configuration.retry.maxAttempts else { throw error }
                 let delay = configuration.retry.delay(afterAttempt: attempt, retryAfter: nil)
-                logger.warning("download of \(descriptor.digest) interrupted (\(error)); retrying in \(delay)")
+                logger.warning("download of \(descriptor.digest) interrupted (\(error)); retrying in \(DurationText.format(delay))")
                 try await Task.sleep(for: delay)
             }
         }
@@ -86,7 +87,7 @@ extension RegistryClient {
             } catch let error as RegistryError where error.kind == .transport || error.kind == .unavailable {
                 guard attempt < configuration.retry.maxAttempts else { throw error }
                 let delay = configuration.retry.delay(afterAttempt: attempt, retryAfter: nil)
-                logger.warning("upload of \(descriptor.digest) failed (\(error)); starting again in \(delay)")
+                logger.warning("upload of \(descriptor.digest) failed (\(error)); starting again in \(DurationText.format(delay))")
                 try await Task.sleep(for: delay)
             }
         }

@@ -2,6 +2,7 @@ public import AsyncHTTPClient
 public import Foundation
 public import Logging
 import NIOCore
+import SlipwayKernel
 import NIOHTTP1
 
 /// A client for the OCI distribution API. Plain HTTP is used only for loopback registries and
@@ -48,9 +49,20 @@ public struct RegistryClient: Sendable {
     public let configuration: Configuration
     let logger: Logger
 
+    /// The HTTP client registry clients share by default. AsyncHTTPClient's own connection
+    /// retries are off: with them, a refused connection is retried silently until the request
+    /// deadline (minutes); our ``RetryPolicy`` retries instead, with backoff the logs show.
+    public static let defaultHTTPClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout.connect = .seconds(10)
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.redirectConfiguration = .follow(max: 5, allowCycles: false)
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
     public init(
         credentials: CredentialStore = CredentialStore(), configuration: Configuration = Configuration(),
-        httpClient: HTTPClient = .shared, logger: Logger = Logger(label: "slipway.registry")
+        httpClient: HTTPClient = RegistryClient.defaultHTTPClient, logger: Logger = Logger(label: "slipway.registry")
     ) {
         self.httpClient = httpClient
         authenticator = Authenticator(credentials: credentials, httpClient: httpClient)
@@ -111,7 +123,7 @@ public struct RegistryClient: Sendable {
                     throw RegistryError(kind: .transport, url: url, message: "request failed after \(attempt) attempt(s): \(error)")
                 }
                 let delay = configuration.retry.delay(afterAttempt: attempt, retryAfter: nil)
-                logger.warning("\(method) \(url) failed (\(error)); retrying in \(delay)")
+                logger.warning("\(method) \(url) failed (\(error)); retrying in \(DurationText.format(delay))")
                 try await Task.sleep(for: delay)
                 continue
             }
@@ -126,7 +138,7 @@ public struct RegistryClient: Sendable {
             if RetryPolicy.isRetryable(status: Int(response.status.code)) && attempt < maxAttempts {
                 _ = try? await response.body.collect(upTo: 1 << 20)
                 let delay = configuration.retry.delay(afterAttempt: attempt, retryAfter: response.headers.first(name: "Retry-After"))
-                logger.warning("\(method) \(url): HTTP \(response.status.code); retrying in \(delay)")
+                logger.warning("\(method) \(url): HTTP \(response.status.code); retrying in \(DurationText.format(delay))")
                 try await Task.sleep(for: delay)
                 continue
             }

@@ -1,0 +1,35 @@
+public import Foundation
+public import SlipwayOCI
+
+/// What to build: a context directory, a Dockerfile, arguments, a target stage and platform.
+public struct BuildRequest: Sendable {
+    public var context: URL
+    /// The Dockerfile; relative paths are relative to the context.
+    public var dockerfile: String
+    public var buildArgs: [String: String]
+    public var target: String?
+    public var platform: Platform
+    /// Names to give the result in the store (full references).
+    public var tags: [String]
+    /// Modification times in layers are clamped to this (reproducible builds).
+    public var epoch: Int64
+    public var compression: LayerCompression
+
+    public init(
+        context: URL, dockerfile: String = "Dockerfile", buildArgs: [String: String] = [:], target: String? = nil,
+        platform: Platform = .host, tags: [String] = [], epoch: Int64 = 0, compression: LayerCompression = .gzip
+    ) {
+        self.context = context
+        self.dockerfile = dockerfile
+        self.buildArgs = buildArgs
+        self.target = target
+        self.platform = platform
+        self.tags = tags
+        self.epoch = epoch
+        self.compression = compression
+    }
+
+    var dockerfileURL: URL {
+        dockerfile.hasPrefix("/") ? URL(fileURLWithPath: dockerfile) : context.appendingPathComponent(dockerfile)
+    }
+}

@@ -1,0 +1,318 @@
+public import Foundation
+public import SlipwayKernel
+public import SlipwayOCI
+import SlipwayDockerfile
+
+/// Builds Dockerfiles without a daemon: metadata instructions edit the config, COPY and ADD
+/// write layers straight from the context (no filesystem snapshot), FROM resolves bases
+/// through the store or the registry and records their digests.
+///
+/// `RUN` needs the container runtime and is refused with a clear error until it exists.
+public struct NativeDockerfileBuilder: Sendable {
+    public let store: ContentStore
+    public let registry: RegistryClient
+
+    public init(store: ContentStore, registry: RegistryClient) {
+        self.store = store
+        self.registry = registry
+    }
+
+    /// The image and the report of how it was made.
+    public struct Result: Sendable {
+        public var manifest: Descriptor
+        public var report: BuildReport
+    }
+
+    /// - Throws: ``DockerfileError`` (file:line) for problems in the Dockerfile or its sources,
+    ///   ``RegistryError``/``OCIError`` for bases that cannot be fetched.
+    public func build(_ request: BuildRequest) async throws -> Result {
+        let dockerfileURL = request.dockerfileURL
+        guard let text = try? String(contentsOf: dockerfileURL, encoding: .utf8) else {
+            throw DockerfileError(location: SourceLocation(file: request.dockerfile, line: 0), message: "cannot read the Dockerfile at \(dockerfileURL.path)")
+        }
+        let dockerfile = try Dockerfile.parse(text, file: request.dockerfile)
+        let ignore = try DockerIgnore.load(context: request.context, dockerfile: dockerfileURL)
+        let globals = try globalArgs(dockerfile, request: request)
+        let target = try dockerfile.stage(named: request.target)
+        var states: [Int: StageState] = [:]
+        var buildTimeBases: [BaseImage] = []
+        var scratch = Scratchpad()
+        defer { scratch.removeAll() }
+        for stage in try stagesNeeded(for: target, in: dockerfile) {
+            var state = try await initialState(for: stage, dockerfile: dockerfile, globals: globals, states: states, request: request)
+            for instruction in stage.instructions {
+                try await apply(
+                    instruction, to: &state, dockerfile: dockerfile, request: request, ignore: ignore, states: states, scratch: &scratch)
+            }
+            if stage.index != target.index, let base = state.base { buildTimeBases.append(base) }
+            states[stage.index] = state
+        }
+        let final = states[target.index]!
+        return try finish(final, request: request, buildTimeBases: buildTimeBases)
+    }
+
+    // MARK: Stages
+
+    /// ARGs before the first FROM: defaults, overridden by build arguments.
+    private func globalArgs(_ dockerfile: Dockerfile, request: BuildRequest) throws -> [String: String] {
+        var values: [String: String] = [:]
+        for instruction in dockerfile.globalArgs {
+            for (key, value) in try instruction.keyValues(ShellWords(escape: dockerfile.escape, environment: values)) {
+                if let given = request.buildArgs[key] { values[key] = given } else if let value { values[key] = value }
+            }
+        }
+        return values
+    }
+
+    /// The target and every stage it uses (FROM another stage, COPY --from), in order.
+    private func stagesNeeded(for target: Stage, in dockerfile: Dockerfile) throws -> [Stage] {
+        var needed = Set<Int>()
+        var pending = [target.index]
+        while let index = pending.popLast() {
+            guard needed.insert(index).inserted else { continue }
+            let stage = dockerfile.stages[index]
+            var references = [stage.base.lowercased()]
+            references += stage.instructions.compactMap { $0.keyword == .copy ? $0.flag("from")?.lowercased() : nil }
+            for reference in references {
+                if let other = dockerfile.stages.first(where: { $0.name == reference && $0.index < index }) {
+                    pending.append(other.index)
+                } else if let number = Int(reference), number < index, number >= 0 {
+                    pending.append(number)
+                }
+            }
+        }
+        return dockerfile.stages.filter { needed.contains($0.index) }
+    }
+
+    private func initialState(
+        for stage: Stage, dockerfile: Dockerfile, globals: [String: String], states: [Int: StageState], request: BuildRequest
+    ) async throws -> StageState {
+        let words = ShellWords(escape: dockerfile.escape, environment: globals)
+        let baseText: String
+        do {
+            baseText = try words.word(stage.base)
+        } catch {
+            throw stage.from.failure("\(error)")
+        }
+        let platform = try stage.platform.map { try Platform(parsing: words.word($0)) } ?? request.platform
+        if baseText.lowercased() == "scratch" {
+            var state = StageState(config: ImageConfig(platform: platform, config: ImageConfig.ContainerConfig()), layers: [], origins: [])
+            state.container.env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+            return state
+        }
+        if let earlier = dockerfile.stages.first(where: { $0.name == baseText.lowercased() && $0.index < stage.index }), let state = states[earlier.index] {
+            var copy = state
+            copy.args = [:]
+            copy.cmdSetHere = false
+            return copy
+        }
+        let reference: ImageReference
+        do {
+            reference = try ImageReference(parsing: baseText)
+        } catch {
+            throw stage.from.failure("\(error)")
+        }
+        let descriptor: Descriptor
+        if let local = try store.resolve(reference.description) {
+            descriptor = local
+        } else {
+            do {
+                descriptor = try await registry.pull(reference, platform: platform, into: store).descriptor
+            } catch {
+                throw stage.from.failure("base image \(reference) is not available from \(reference.registry): \(error)")
+            }
+        }
+        let manifest = try CanonicalJSON.decode(ImageManifest.self, from: store.data(descriptor.digest), what: "manifest of \(reference)")
+        let config = try CanonicalJSON.decode(ImageConfig.self, from: store.data(manifest.config.digest), what: "config of \(reference)")
+        var state = StageState(
+            config: config, layers: manifest.layers, origins: manifest.layers.map { LayerOrigin(kind: .base, digest: $0.digest.description) },
+            base: BaseImage(reference: reference.description, digest: descriptor.digest.description))
+        state.config.history = config.history
+        return state
+    }
+
+    // MARK: Instructions
+
+    private func apply(
+        _ instruction: Instruction, to state: inout StageState, dockerfile: Dockerfile, request: BuildRequest, ignore: DockerIgnore,
+        states: [Int: StageState], scratch: inout Scratchpad
+    ) async throws {
+        let words = state.words(escape: dockerfile.escape)
+        let created = Self.timestamp(request.epoch)
+        switch instruction.keyword {
+        case .arg:
+            for (key, value) in try instruction.keyValues(words) {
+                state.args[key] = request.buildArgs[key] ?? value ?? state.args[key] ?? ""
+            }
+        case .env:
+            for (key, value) in try instruction.keyValues(words) { state.setEnvironment(key, value ?? "") }
+        case .label:
+            var labels = state.container.labels ?? [:]
+            for (key, value) in try instruction.keyValues(words) { labels[key] = value ?? "" }
+            state.container.labels = labels
+        case .maintainer:
+            state.config.author = try instruction.singleValue(words)
+        case .expose:
+            var ports = state.container.exposedPorts ?? [:]
+            for port in try instruction.ports(words) { ports[port] = ImageConfig.Empty() }
+            state.container.exposedPorts = ports
+        case .user:
+            state.container.user = try instruction.singleValue(words)
+        case .workdir:
+            let path = try instruction.singleValue(words)
+            let current = state.container.workingDir ?? "/"
+            state.container.workingDir = path.hasPrefix("/") ? path : (current.hasSuffix("/") ? current : current + "/") + path
+        case .stopsignal:
+            state.container.stopSignal = try instruction.singleValue(words)
+        case .volume:
+            var volumes = state.container.volumes ?? [:]
+            let paths: [String] = switch instruction.arguments {
+            case .json(let items): items
+            case .shell(let text): try words.words(text)
+            }
+            for path in paths { volumes[path] = ImageConfig.Empty() }
+            state.container.volumes = volumes
+        case .shell:
+            state.shell = instruction.command(shell: [])
+            state.container.shell = state.shell
+        case .cmd:
+            state.container.cmd = instruction.command(shell: state.shell)
+            state.cmdSetHere = true
+        case .entrypoint:
+            state.container.entrypoint = instruction.command(shell: state.shell)
+            if !state.cmdSetHere { state.container.cmd = nil }
+        case .healthcheck:
+            state.container.healthcheck = try healthcheck(instruction, shell: state.shell)
+        case .onbuild:
+            state.container.onBuild = (state.container.onBuild ?? []) + [instruction.original.split(separator: " ", maxSplits: 1).dropFirst().joined()]
+        case .copy, .add:
+            try await copy(instruction, into: &state, dockerfile: dockerfile, request: request, ignore: ignore, states: states, scratch: &scratch)
+            state.addHistory(instruction, emptyLayer: false, created: created)
+            return
+        case .run:
+            throw instruction.failure("RUN is not supported by the native builder yet: it needs the container runtime (SlipwayRuntime), which is not built yet")
+        case .from:
+            break
+        }
+        state.addHistory(instruction, emptyLayer: true, created: created)
+    }
+
+    private func copy(
+        _ instruction: Instruction, into state: inout StageState, dockerfile: Dockerfile, request: BuildRequest, ignore: DockerIgnore,
+        states: [Int: StageState], scratch: inout Scratchpad
+    ) async throws {
+        let words = state.words(escape: dockerfile.escape)
+        let (sources, destination) = try instruction.sourcesAndDestination(words)
+        var options = CopyPlanner.Options()
+        if let chown = instruction.flag("chown") {
+            let parts = try words.word(chown).split(separator: ":").map(String.init)
+            guard (1...2).contains(parts.count), let uid = UInt32(parts[0]), let gid = UInt32(parts.count == 2 ? parts[1] : parts[0]) else {
+                throw instruction.failure("--chown needs numeric ids (uid[:gid]); user and group names are not resolved yet")
+            }
+            options.owner = (uid, gid)
+        }
+        if let chmod = instruction.flag("chmod") {
+            guard let mode = UInt32(try words.word(chmod), radix: 8), mode <= 0o7777 else {
+                throw instruction.failure("--chmod needs an octal mode such as 0755")
+            }
+            options.mode = mode
+        }
+        if instruction.keyword == .add, sources.contains(where: { $0.contains("://") }) {
+            throw instruction.failure("ADD of URLs is not supported yet; download in an earlier step or COPY a local file")
+        }
+
+        var root = request.context
+        var rules = ignore
+        if let from = instruction.flag("from").map({ try? words.word($0) }) ?? nil {
+            guard let stage = dockerfile.stages.first(where: { $0.name == from.lowercased() }) ?? Int(from).flatMap({ index in dockerfile.stages.first { $0.index == index } }),
+                let source = states[stage.index]
+            else { throw instruction.failure("--from=\(from) names no earlier stage (images as --from sources are not supported yet)") }
+            root = try scratch.rootfs(of: stage.index, layers: source.layers, store: store)
+            rules = .none
+        }
+        var entries = sources.isEmpty ? [] : try CopyPlanner(root: root, ignore: rules, instruction: instruction).entries(
+            sources: sources, destination: destination, workdir: state.container.workingDir ?? "/", options: options)
+        for heredoc in instruction.heredocs {
+            let content = heredoc.expands ? (try? words.word(heredoc.content)) ?? heredoc.content : heredoc.content
+            let target = destination.hasSuffix("/") ? destination + heredoc.name : destination
+            let path = DockerIgnoreClean.path(target.hasPrefix("/") ? target : (state.container.workingDir ?? "/") + "/" + target)
+            entries.append(LayerEntry(path: path, content: .bytes(Data(content.utf8)), mode: options.mode ?? 0o644,
+                                      uid: options.owner?.uid ?? 0, gid: options.owner?.gid ?? 0))
+        }
+        let written = try LayerWriter(options: .init(compression: request.compression, epoch: request.epoch)).write(entries, into: store)
+        state.layers.append(written.descriptor)
+        state.config.rootfs.diffIDs.append(written.diffID)
+        state.origins.append(LayerOrigin(kind: instruction.keyword == .add ? .add : .copy, digest: written.descriptor.digest.description))
+    }
+
+    private func healthcheck(_ instruction: Instruction, shell: [String]) throws -> ImageConfig.Healthcheck {
+        var check = ImageConfig.Healthcheck()
+        guard case .shell(let text) = instruction.arguments else { throw instruction.failure("expected NONE or CMD ...") }
+        if text.uppercased() == "NONE" {
+            check.test = ["NONE"]
+            return check
+        }
+        guard text.uppercased().hasPrefix("CMD") else { throw instruction.failure("expected NONE or CMD ...") }
+        let command = text.dropFirst(3).drop { $0.isWhitespace }
+        if command.hasPrefix("["), let array = try? JSONDecoder().decode([String].self, from: Data(command.utf8)) {
+            check.test = ["CMD"] + array
+        } else {
+            check.test = ["CMD-SHELL", String(command)]
+        }
+        func nanoseconds(_ name: String) throws -> Int64? {
+            guard let value = instruction.flag(name) else { return nil }
+            guard let duration = DurationText.parse(value) else { throw instruction.failure("--\(name)=\(value) is not a duration") }
+            return duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+        }
+        check.interval = try nanoseconds("interval")
+        check.timeout = try nanoseconds("timeout")
+        check.startPeriod = try nanoseconds("start-period")
+        if let retries = instruction.flag("retries") {
+            guard let count = Int(retries), count >= 0 else { throw instruction.failure("--retries=\(retries) is not a count") }
+            check.retries = count
+        }
+        return check
+    }
+
+    // MARK: Result
+
+    private func finish(_ state: StageState, request: BuildRequest, buildTimeBases: [BaseImage]) throws -> Result {
+        var config = state.config
+        config.created = Self.timestamp(request.epoch)
+        let configDescriptor = try store.write(json: config, mediaType: MediaType.ociConfig)
+        var annotations: [String: String] = [:]
+        if let base = state.base {
+            annotations[Annotation.baseName] = base.reference
+            annotations[Annotation.baseDigest] = base.digest
+        }
+        let manifest = ImageManifest(config: configDescriptor, layers: state.layers, annotations: annotations.isEmpty ? nil : annotations)
+        let descriptor = try store.write(json: manifest, mediaType: MediaType.ociManifest)
+        for tag in request.tags { try store.tag(tag, descriptor) }
+        let report = BuildReport(
+            digest: descriptor.digest.description, runtimeBase: state.base, buildTimeBases: buildTimeBases, layers: state.origins)
+        return Result(manifest: descriptor, report: report)
+    }
+
+    static func timestamp(_ epoch: Int64) -> String {
+        Date(timeIntervalSince1970: TimeInterval(epoch)).formatted(.iso8601)
+    }
+}
+
+/// Temporary root filesystems of earlier stages (for COPY --from), removed after the build.
+struct Scratchpad {
+    private var roots: [Int: URL] = [:]
+
+    mutating func rootfs(of stage: Int, layers: [Descriptor], store: ContentStore) throws -> URL {
+        if let root = roots[stage] { return root }
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-stage-\(UUID().uuidString)")
+        let extractor = LayerExtractor(limits: .init(allowDevices: false, keepOwnership: false))
+        for layer in layers { try extractor.extract(store.blobURL(layer.digest), into: root) }
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        roots[stage] = root
+        return root
+    }
+
+    func removeAll() {
+        for root in roots.values { try? FileManager.default.removeItem(at: root) }
+    }
+}

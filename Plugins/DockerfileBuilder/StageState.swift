@@ -1,0 +1,48 @@
+import SlipwayDockerfile
+import SlipwayKernel
+import SlipwayOCI
+
+/// The image a stage is building, instruction by instruction.
+struct StageState: Sendable {
+    var config: ImageConfig
+    var layers: [Descriptor]
+    var origins: [LayerOrigin]
+    /// Where the stage started: nil for scratch and for stages built on another stage's state.
+    var base: BaseImage?
+    /// ARG values in scope (build arguments override defaults).
+    var args: [String: String] = [:]
+    var shell: [String] = ["/bin/sh", "-c"]
+    /// Whether CMD was set in this stage (ENTRYPOINT clears an inherited CMD otherwise).
+    var cmdSetHere = false
+
+    var container: ImageConfig.ContainerConfig {
+        get { config.config ?? ImageConfig.ContainerConfig() }
+        set { config.config = newValue }
+    }
+
+    /// ENV of the image, as a dictionary.
+    var environment: [String: String] {
+        (container.env ?? []).reduce(into: [:]) { result, entry in
+            guard let equals = entry.firstIndex(of: "=") else { return }
+            result[String(entry[..<equals])] = String(entry[entry.index(after: equals)...])
+        }
+    }
+
+    /// Variables visible to word expansion: ARGs, overridden by ENV (as in BuildKit).
+    func words(escape: Character) -> ShellWords {
+        ShellWords(escape: escape, environment: args.merging(environment) { _, env in env })
+    }
+
+    mutating func setEnvironment(_ key: String, _ value: String) {
+        var entries = container.env ?? []
+        entries.removeAll { $0.hasPrefix(key + "=") }
+        entries.append("\(key)=\(value)")
+        container.env = entries
+    }
+
+    mutating func addHistory(_ instruction: Instruction, emptyLayer: Bool, created: String) {
+        var history = config.history ?? []
+        history.append(ImageConfig.History(created: created, createdBy: instruction.original, comment: "slipway", emptyLayer: emptyLayer ? true : nil))
+        config.history = history
+    }
+}

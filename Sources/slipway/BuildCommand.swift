@@ -1,0 +1,76 @@
+import ArgumentParser
+import DockerfileBuilder
+import Foundation
+import SlipwayKernel
+import SlipwayOCI
+
+struct BuildCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "build",
+        abstract: "Build an image from a Dockerfile and a local context, and push it.",
+        discussion: """
+            The native builder runs FROM, COPY, ADD (local files) and every metadata instruction; \
+            RUN needs the container runtime and is not supported yet. Layers are reproducible: \
+            the same context gives the same digest. Prints the image digest.
+            """)
+
+    @Argument(help: "The build context: a local directory.", completion: .directory) var context: String
+    @Option(name: .shortAndLong, help: "Name (and push destination) of the image; repeatable.") var tag: [String] = []
+    @Option(name: .shortAndLong, help: "The Dockerfile (relative to the context).") var file: String = "Dockerfile"
+    @Option(name: .customLong("build-arg"), help: ArgumentHelp("Set a build argument.", valueName: "key=value")) var buildArgs: [String] = []
+    @Option(help: "Build this stage (default: the last).") var target: String?
+    @Option(help: "Target platform (os/arch[/variant]).") var platform: String?
+    @Flag(help: "Build into the store only; do not push.") var noPush = false
+    @Flag(help: "Print the build report as JSON.") var json = false
+    @OptionGroup var registry: RegistryOptions
+
+    func validate() throws {
+        if tag.isEmpty && !noPush { throw ValidationError("give at least one -t/--tag to push to, or --no-push") }
+    }
+
+    struct Output: Encodable {
+        var digest: String
+        var report: BuildReport
+        var pushed: [String]
+    }
+
+    func run() async throws {
+        try await reportingErrors {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: context, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw InputError("\(context): the build context must be a directory (Git and tarball contexts are not supported yet)")
+            }
+            let references = try tag.map { try ImageReference(parsing: $0) }
+            var arguments: [String: String] = [:]
+            for pair in buildArgs {
+                guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else { throw InputError("--build-arg \(pair): expected key=value") }
+                arguments[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+            }
+            let store = try registry.store()
+            let client = try registry.client(for: Array(Set(references.map(\.registry))))
+            let request = BuildRequest(
+                context: URL(fileURLWithPath: context), dockerfile: file, buildArgs: arguments, target: target,
+                platform: try platform.map(Platform.init(parsing:)) ?? .host, tags: references.map(\.description),
+                epoch: Self.epoch())
+            let result = try await NativeDockerfileBuilder(store: store, registry: client).build(request)
+            var pushed: [String] = []
+            if !noPush {
+                for reference in references {
+                    let report = try await client.push(result.manifest, from: store, to: reference)
+                    FileHandle.standardError.write(Data("pushed \(reference): uploaded \(report.uploaded), already there \(report.skipped)\n".utf8))
+                    pushed.append(reference.description)
+                }
+            }
+            if json {
+                print(try JSONOutput.render(Output(digest: result.manifest.digest.description, report: result.report, pushed: pushed)))
+            } else {
+                print(result.manifest.digest)
+            }
+        }
+    }
+
+    /// `SOURCE_DATE_EPOCH` when set, else 0: reproducible by default.
+    static func epoch() -> Int64 {
+        ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int64($0) } ?? 0
+    }
+}

@@ -1,0 +1,153 @@
+import DockerfileBuilder
+import Foundation
+import SlipwayDockerfile
+import SlipwayKernel
+import SlipwayOCI
+import SlipwayTesting
+import Testing
+
+@Suite(.serialized)
+struct NativeDockerfileBuilderTests {
+    static let dockerfile = """
+        ARG BASE=scratch
+        FROM ${BASE} AS files
+        COPY app/ /srv/app/
+        FROM scratch
+        ARG VERSION=dev
+        ENV GREETING="hello world" VERSION=${VERSION}
+        WORKDIR /srv
+        COPY --from=files /srv/app ./
+        COPY --chown=1000:1000 --chmod=0600 config/*.conf /etc/app/
+        COPY <<EOF motd
+        ${GREETING} ${VERSION}
+        EOF
+        LABEL org.example.team=platform
+        EXPOSE 8080 53/udp
+        USER 1000:1000
+        ENTRYPOINT ["/srv/run"]
+        CMD ["--serve"]
+        HEALTHCHECK --interval=30s --retries=2 CMD /srv/run --check
+        """
+
+    func context() throws -> URL {
+        try Scratch.files([
+            "Dockerfile": Self.dockerfile,
+            "app/run": "#!/bin/sh\n",
+            "app/data/values.txt": "1 2 3\n",
+            "config/a.conf": "a=1\n",
+            "config/b.conf": "b=2\n",
+            "config/notes.txt": "not copied\n",
+            "app/debug.log": "excluded\n",
+            ".dockerignore": "app/*.log\n",
+        ], label: "build-context")
+    }
+
+    func build(_ context: URL, store: ContentStore, args: [String: String] = [:], target: String? = nil) async throws -> NativeDockerfileBuilder.Result {
+        try await NativeDockerfileBuilder(store: store, registry: RegistryClient()).build(
+            BuildRequest(context: context, buildArgs: args, target: target, tags: ["example/app:1"]))
+    }
+
+    @Test func buildsFilesAndConfig() async throws {
+        let store = try Scratch.store()
+        let result = try await build(try context(), store: store, args: ["VERSION": "1.2"])
+        let manifest = try JSONDecoder().decode(ImageManifest.self, from: store.data(result.manifest.digest))
+        let config = try JSONDecoder().decode(ImageConfig.self, from: store.data(manifest.config.digest))
+        let container = try #require(config.config)
+        #expect(container.env == ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "GREETING=hello world", "VERSION=1.2"])
+        #expect(container.workingDir == "/srv")
+        #expect(container.user == "1000:1000")
+        #expect(container.entrypoint == ["/srv/run"])
+        #expect(container.cmd == ["--serve"])
+        #expect(container.labels == ["org.example.team": "platform"])
+        #expect(Set(container.exposedPorts?.keys ?? [:].keys) == ["8080/tcp", "53/udp"])
+        #expect(container.healthcheck?.test == ["CMD-SHELL", "/srv/run --check"])
+        #expect(container.healthcheck?.interval == 30_000_000_000)
+        #expect(config.rootfs.diffIDs.count == 3)
+        #expect(result.report.layers.map(\.kind) == [.copy, .copy, .copy])
+        #expect(result.report.runtimeBase == nil)
+        #expect(try store.resolve("example/app:1")?.digest == result.manifest.digest)
+
+        let root = Scratch.location("rootfs")
+        for layer in manifest.layers { try LayerExtractor(limits: .init(keepOwnership: false)).extract(store.blobURL(layer.digest), into: root) }
+        let fm = FileManager.default
+        #expect(try String(contentsOf: root.appendingPathComponent("srv/motd"), encoding: .utf8) == "hello world 1.2\n")
+        #expect(fm.fileExists(atPath: root.appendingPathComponent("srv/run").path))
+        #expect(fm.fileExists(atPath: root.appendingPathComponent("srv/data/values.txt").path))
+        #expect(!fm.fileExists(atPath: root.appendingPathComponent("srv/debug.log").path))  // .dockerignore
+        #expect(fm.fileExists(atPath: root.appendingPathComponent("etc/app/a.conf").path))
+        #expect(!fm.fileExists(atPath: root.appendingPathComponent("etc/app/notes.txt").path))
+        let conf = try fm.attributesOfItem(atPath: root.appendingPathComponent("etc/app/b.conf").path)
+        #expect(conf[.posixPermissions] as? Int == 0o600)
+    }
+
+    @Test func sameContextGivesTheSameDigestEvenFromAnotherStore() async throws {
+        let first = try await build(try context(), store: try Scratch.store())
+        let second = try await build(try context(), store: try Scratch.store())
+        #expect(first.manifest.digest == second.manifest.digest)
+        let changed = try await build(try context(), store: try Scratch.store(), args: ["VERSION": "2"])
+        #expect(changed.manifest.digest != first.manifest.digest)
+    }
+
+    @Test func targetSelectsAStage() async throws {
+        let store = try Scratch.store()
+        let result = try await build(try context(), store: store, target: "files")
+        #expect(result.report.layers.count == 1)
+    }
+
+    @Test func registryBaseIsRecordedWithItsDigest() async throws {
+        let registry = try await RegistryHarness.start()
+        let source = try Scratch.store()
+        let base = try OCITestImages.write(into: source, files: ["etc/os-release": "ID=base\n"])
+        let baseReference = try ImageReference(parsing: "\(registry.address)/base/os:1")
+        _ = try await RegistryClient().push(base.manifest, from: source, to: baseReference)
+        let builder = try await RegistryClient().push(base.manifest, from: source, to: try ImageReference(parsing: "\(registry.address)/base/builder:1"))
+        let context = try Scratch.files([
+            "Dockerfile": """
+                FROM \(registry.address)/base/builder:1 AS build
+                COPY app.txt /out/app.txt
+                FROM \(baseReference)
+                COPY --from=build /out/app.txt /app.txt
+                """,
+            "app.txt": "app\n",
+        ])
+        let store = try Scratch.store()
+        let result = try await NativeDockerfileBuilder(store: store, registry: RegistryClient()).build(BuildRequest(context: context))
+        #expect(result.report.runtimeBase == BaseImage(reference: baseReference.description, digest: base.manifest.digest.description))
+        #expect(result.report.buildTimeBases.map(\.reference) == ["\(registry.address)/base/builder:1"])
+        #expect(result.report.buildTimeBases.first?.digest == builder.descriptor.digest.description)
+        #expect(result.report.layers.map(\.kind) == [.base, .copy])
+        let manifest = try JSONDecoder().decode(ImageManifest.self, from: store.data(result.manifest.digest))
+        #expect(manifest.annotations?[Annotation.baseName] == baseReference.description)
+        #expect(manifest.annotations?[Annotation.baseDigest] == base.manifest.digest.description)
+    }
+
+    @Test(arguments: [
+        ("FROM scratch\nCOPY missing.txt /x\n", "Dockerfile:2: COPY: 'missing.txt' does not match any file"),
+        ("FROM scratch\nRUN echo hi\n", "Dockerfile:2: RUN: RUN is not supported by the native builder yet"),
+        ("FROM scratch\nCOPY ../outside /x\n", "Dockerfile:2: COPY: '../outside' is outside the build context"),
+        ("FROM scratch\nCOPY --chown=app:app a.txt /x\n", "Dockerfile:2: COPY: --chown needs numeric ids"),
+        ("FROM scratch\nCOPY --from=nowhere /a /b\n", "Dockerfile:2: COPY: --from=nowhere names no earlier stage"),
+        ("FROM scratch\nENV A=${B:?B must be set}\n", "Dockerfile:2: ENV: B must be set"),
+        ("FROM scratch\nCOPY a.txt\n", "Dockerfile:2: COPY: requires at least one source and a destination"),
+        ("FROM Not/Valid\n", "Dockerfile:1: FROM: invalid image reference 'Not/Valid'"),
+    ])
+    func errorsNameFileLineAndInstruction(dockerfile: String, message: String) async throws {
+        let context = try Scratch.files(["Dockerfile": dockerfile, "a.txt": "a"])
+        await #expect {
+            _ = try await NativeDockerfileBuilder(store: try Scratch.store(), registry: RegistryClient()).build(BuildRequest(context: context))
+        } throws: { error in
+            String(describing: error).hasPrefix(message) || { print("got: \(error)"); return false }()
+        }
+    }
+
+    @Test func missingBaseNamesTheReferenceAndRegistry() async throws {
+        let registry = try await RegistryHarness.start()
+        let context = try Scratch.files(["Dockerfile": "FROM \(registry.address)/does/not:exist\n"])
+        await #expect {
+            _ = try await NativeDockerfileBuilder(store: try Scratch.store(), registry: RegistryClient()).build(BuildRequest(context: context))
+        } throws: { error in
+            let text = String(describing: error)
+            return text.hasPrefix("Dockerfile:1: FROM: base image \(registry.address)/does/not:exist is not available from \(registry.address)")
+        }
+    }
+}

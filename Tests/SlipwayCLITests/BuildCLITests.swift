@@ -1,0 +1,43 @@
+import Foundation
+import SlipwayOCI
+import SlipwayTesting
+import Testing
+
+@Suite(.serialized)
+struct BuildCLITests {
+    let slipway = CommandRunner.slipway()
+
+    @Test func buildPushesAndARebuildPushesNothing() async throws {
+        try Prerequisites.require(["skopeo"])
+        let registry = try await RegistryHarness.start()
+        let context = try Scratch.files([
+            "Dockerfile": "FROM scratch\nCOPY site/ /srv/site/\nCMD [\"/srv/site/index.html\"]\n",
+            "site/index.html": "<h1>hello</h1>\n",
+        ])
+        let reference = "\(registry.address)/web/site:1"
+        let env = ["SLIPWAY_STATE_DIR": Scratch.location("build-state").path]
+        let first = try await slipway.run(["build", "-t", reference, context.path], environment: env)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stderr.contains("uploaded 2"))
+        let raw = try await Shell.run("skopeo", ["inspect", "--tls-verify=false", "--raw", "docker://\(reference)"])
+        #expect("\(Digest.sha256(of: Data(raw.utf8)))\n" == first.stdout)
+
+        // Nothing changed: same digest, nothing uploaded (also from a fresh state directory).
+        let again = try await slipway.run(["build", "-t", reference, context.path], environment: ["SLIPWAY_STATE_DIR": Scratch.location("build-state").path])
+        #expect(again.stdout == first.stdout)
+        #expect(again.stderr.contains("uploaded 0, already there 2"))
+    }
+
+    @Test func badDockerfileExitsSixtyFourWithFileAndLine() async throws {
+        let context = try Scratch.files(["Dockerfile": "FROM scratch\nCOPY\n"])
+        let result = try await slipway.run(["build", "--no-push", context.path], environment: ["SLIPWAY_STATE_DIR": Scratch.location("build-state").path])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("Dockerfile:2: COPY: requires arguments"))
+    }
+
+    @Test func pushWithoutTagIsAUsageError() async throws {
+        let result = try await slipway.run(["build", "."])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("-t/--tag"))
+    }
+}
