@@ -11,10 +11,18 @@ struct CopyPlanner {
     let root: URL
     let ignore: DockerIgnore
     let instruction: Instruction
+    /// ADD unpacks local tar archives (plain, gzip, bzip2, xz, zstd) into the destination.
+    var unpackArchives = false
+    /// Where unpacked archives are staged (removed with the build's scratch space).
+    var scratch: URL?
 
     struct Options {
         var owner: (uid: UInt32, gid: UInt32)?
         var mode: UInt32?
+        /// Paths the stage is known to have; nil when it sits on an image whose files we have not
+        /// indexed (then no parent directory entries are written, so an existing directory such
+        /// as /tmp keeps its mode and owner).
+        var existing: Set<String>?
     }
 
     func entries(sources: [String], destination: String, workdir: String, options: Options) throws -> [LayerEntry] {
@@ -40,7 +48,17 @@ struct CopyPlanner {
                     let relative = String(entry.path.dropFirst(target.isEmpty ? 0 : target.count + 1))
                     return !ignore.excludes(match.isEmpty ? relative : match + "/" + relative)
                 }
-                if !target.isEmpty { entries.append(LayerEntry(path: target, content: .directory, mode: 0o755)) }
+                if !target.isEmpty { entries.append(created(target, options)) }
+            } else if unpackArchives, Self.isArchive(url), let scratch {
+                // ADD archive.tar /dest/: the archive's contents, not the archive.
+                let unpacked = scratch.appendingPathComponent(UUID().uuidString)
+                do {
+                    try LayerExtractor(limits: .init(keepOwnership: false)).extract(url, into: unpacked)
+                } catch {
+                    throw instruction.failure("cannot unpack '\(match)': \(error)")
+                }
+                entries += try DirectoryScanner.entries(of: unpacked, prefix: target)
+                if !target.isEmpty { entries.append(created(target, options)) }
             } else {
                 let name = (match.split(separator: "/").last.map(String.init)) ?? match
                 let path = intoDirectory ? (target.isEmpty ? name : target + "/" + name) : target
@@ -48,31 +66,56 @@ struct CopyPlanner {
                 entries.append(LayerEntry(
                     path: path, content: .file(source: url.resolvingSymlinksInPath(), size: Int64(info.st_size)),
                     mode: UInt32(info.st_mode) & 0o7777, modified: Int64(info.st_mtim.tv_sec)))
-                if intoDirectory && !target.isEmpty { entries.append(LayerEntry(path: target, content: .directory, mode: 0o755)) }
+                if intoDirectory && !target.isEmpty { entries.append(created(target, options)) }
             }
         }
+        // Copied content gets the owner (root unless --chown) and --chmod; directories created to
+        // hold it get the owner and 0755 (as buildah does).
+        let createdPaths = Set(entries.filter { $0.path == target && $0.content == .directory }.map(\.path))
         entries = entries.map { entry in
+            guard !createdPaths.contains(entry.path) else { return entry }
             var entry = entry
-            if let owner = options.owner { (entry.uid, entry.gid) = owner } else { (entry.uid, entry.gid) = (0, 0) }
+            (entry.uid, entry.gid) = options.owner ?? (0, 0)
             if let mode = options.mode, !isSymlink(entry) { entry.mode = mode }
             return entry
         }
-        entries += parents(of: target)
+        entries += parents(of: target, options)
+        if let existing = options.existing {
+            entries.removeAll { createdPaths.contains($0.path) && existing.contains($0.path) }
+        } else {
+            entries.removeAll { createdPaths.contains($0.path) }
+        }
         // One entry per path; the last word wins (a parent added twice, a file copied twice).
         var byPath: [String: LayerEntry] = [:]
         for entry in entries { byPath[entry.path] = entry }
         return Array(byPath.values)
     }
 
+    /// Recognises tar archives by their bytes, as Docker does (not by name).
+    static func isArchive(_ url: URL) -> Bool {
+        guard let handle = try? FileHandle(forReadingFrom: url), let head = try? handle.read(upToCount: 512) else { return false }
+        try? handle.close()
+        let bytes = [UInt8](head)
+        let compressed: [[UInt8]] = [[0x1F, 0x8B], [0x42, 0x5A, 0x68], [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00], [0x28, 0xB5, 0x2F, 0xFD]]
+        if compressed.contains(where: { bytes.starts(with: $0) }) { return true }
+        return bytes.count >= 262 && Array(bytes[257..<262]) == Array("ustar".utf8)
+    }
+
     private func isSymlink(_ entry: LayerEntry) -> Bool {
         if case .symlink = entry.content { true } else { false }
     }
 
-    /// Directories above `path` (not `path` itself), so the layer creates them.
-    private func parents(of path: String) -> [LayerEntry] {
+    /// A directory made to hold copied content.
+    private func created(_ path: String, _ options: Options) -> LayerEntry {
+        LayerEntry(path: path, content: .directory, mode: 0o755, uid: options.owner?.uid ?? 0, gid: options.owner?.gid ?? 0)
+    }
+
+    /// Missing directories above `path`, when the stage's contents are known.
+    private func parents(of path: String, _ options: Options) -> [LayerEntry] {
+        guard let existing = options.existing else { return [] }
         let parts = path.split(separator: "/")
         guard parts.count > 1 else { return [] }
-        return (1..<parts.count).map { LayerEntry(path: parts[0..<$0].joined(separator: "/"), content: .directory, mode: 0o755) }
+        return (1..<parts.count).map { parts[0..<$0].joined(separator: "/") }.filter { !existing.contains($0) }.map { created($0, options) }
     }
 
     /// The context-relative paths a source names: itself, or every match of a glob.

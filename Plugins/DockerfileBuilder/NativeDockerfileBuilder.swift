@@ -40,6 +40,7 @@ public struct NativeDockerfileBuilder: Sendable {
         defer { scratch.removeAll() }
         for stage in try stagesNeeded(for: target, in: dockerfile) {
             var state = try await initialState(for: stage, dockerfile: dockerfile, globals: globals, states: states, request: request)
+            state.globalArgs = globals
             for instruction in stage.instructions {
                 try await apply(
                     instruction, to: &state, dockerfile: dockerfile, request: request, ignore: ignore, states: states, scratch: &scratch)
@@ -127,6 +128,7 @@ public struct NativeDockerfileBuilder: Sendable {
         var state = StageState(
             config: config, layers: manifest.layers, origins: manifest.layers.map { LayerOrigin(kind: .base, digest: $0.digest.description) },
             base: BaseImage(reference: reference.description, digest: descriptor.digest.description))
+        state.knownPaths = manifest.layers.isEmpty ? [] : nil
         state.config.history = config.history
         return state
     }
@@ -142,7 +144,8 @@ public struct NativeDockerfileBuilder: Sendable {
         switch instruction.keyword {
         case .arg:
             for (key, value) in try instruction.keyValues(words) {
-                state.args[key] = request.buildArgs[key] ?? value ?? state.args[key] ?? ""
+                // A build argument wins, then this ARG's default, then the global ARG of that name.
+                state.args[key] = request.buildArgs[key] ?? value ?? state.globalArgs[key] ?? state.args[key] ?? ""
             }
         case .env:
             for (key, value) in try instruction.keyValues(words) { state.setEnvironment(key, value ?? "") }
@@ -203,7 +206,7 @@ public struct NativeDockerfileBuilder: Sendable {
     ) async throws {
         let words = state.words(escape: dockerfile.escape)
         let (sources, destination) = try instruction.sourcesAndDestination(words)
-        var options = CopyPlanner.Options()
+        var options = CopyPlanner.Options(existing: state.knownPaths)
         if let chown = instruction.flag("chown") {
             let parts = try words.word(chown).split(separator: ":").map(String.init)
             guard (1...2).contains(parts.count), let uid = UInt32(parts[0]), let gid = UInt32(parts.count == 2 ? parts[1] : parts[0]) else {
@@ -230,7 +233,12 @@ public struct NativeDockerfileBuilder: Sendable {
             root = try scratch.rootfs(of: stage.index, layers: source.layers, store: store)
             rules = .none
         }
-        var entries = sources.isEmpty ? [] : try CopyPlanner(root: root, ignore: rules, instruction: instruction).entries(
+        var planner = CopyPlanner(root: root, ignore: rules, instruction: instruction)
+        if instruction.keyword == .add && instruction.flag("from") == nil {
+            planner.unpackArchives = true
+            planner.scratch = try scratch.directory()
+        }
+        var entries = sources.isEmpty ? [] : try planner.entries(
             sources: sources, destination: destination, workdir: state.container.workingDir ?? "/", options: options)
         for heredoc in instruction.heredocs {
             let content = heredoc.expands ? (try? words.word(heredoc.content)) ?? heredoc.content : heredoc.content
@@ -239,7 +247,10 @@ public struct NativeDockerfileBuilder: Sendable {
             entries.append(LayerEntry(path: path, content: .bytes(Data(content.utf8)), mode: options.mode ?? 0o644,
                                       uid: options.owner?.uid ?? 0, gid: options.owner?.gid ?? 0))
         }
-        let written = try LayerWriter(options: .init(compression: request.compression, epoch: request.epoch)).write(entries, into: store)
+        // Owners are already set per entry (root, or --chown): the writer keeps them.
+        let written = try LayerWriter(options: .init(compression: request.compression, epoch: request.epoch, keepOwnership: true))
+            .write(entries, into: store)
+        state.knownPaths?.formUnion(entries.map(\.path))
         state.layers.append(written.descriptor)
         state.config.rootfs.diffIDs.append(written.diffID)
         state.origins.append(LayerOrigin(kind: instruction.keyword == .add ? .add : .copy, digest: written.descriptor.digest.description))
@@ -312,7 +323,19 @@ struct Scratchpad {
         return root
     }
 
+    private var extra: URL?
+
+    /// A folder for staging files during the build.
+    mutating func directory() throws -> URL {
+        if let extra { return extra }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-build-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        extra = folder
+        return folder
+    }
+
     func removeAll() {
         for root in roots.values { try? FileManager.default.removeItem(at: root) }
+        if let extra { try? FileManager.default.removeItem(at: extra) }
     }
 }

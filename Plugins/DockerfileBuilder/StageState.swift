@@ -11,9 +11,14 @@ struct StageState: Sendable {
     var base: BaseImage?
     /// ARG values in scope (build arguments override defaults).
     var args: [String: String] = [:]
+    /// ARGs declared before the first FROM; `ARG NAME` in a stage brings one into scope.
+    var globalArgs: [String: String] = [:]
     var shell: [String] = ["/bin/sh", "-c"]
     /// Whether CMD was set in this stage (ENTRYPOINT clears an inherited CMD otherwise).
     var cmdSetHere = false
+    /// Every path the stage's layers hold, when all of them were written by this build (a
+    /// scratch-based stage); nil on an image base.
+    var knownPaths: Set<String>? = []
 
     var container: ImageConfig.ContainerConfig {
         get { config.config ?? ImageConfig.ContainerConfig() }
