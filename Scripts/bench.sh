@@ -91,3 +91,38 @@ for op in push pull; do
   sr=$(awk '{print $2}' "$work/$op-slipway" | sort -n | tail -1); kr=$(awk '{print $2}' "$work/$op-skopeo" | sort -n | tail -1)
   echo "$op ${size_mb} MiB layer (median of 3): slipway ${st}s (peak RSS $((sr / 1024)) MiB)  skopeo ${kt}s (peak RSS $((kr / 1024)) MiB)  ratio slipway/skopeo $(ratio $st $kt)"
 done
+
+# 4. DESIGN T1-T3: build + push of a 50 MB COPY-only image (500 files), Slipway against
+#    buildah (vfs storage, chroot isolation), median of 5, cold each time (fresh storage and a
+#    fresh registry). Then, warm: a rebuild with nothing changed (T2) and after one file
+#    changed (T3).
+if command -v buildah > /dev/null; then
+  ctx="$work/t1-context"; mkdir -p "$ctx/files"
+  for i in $(seq -w 1 500); do head -c 75000 /dev/urandom | base64 -w 0 | head -c 100000 > "$ctx/files/f$i.txt"; done
+  printf 'FROM scratch\nCOPY files/ /app/\nCMD ["/app/f001.txt"]\n' > "$ctx/Dockerfile"
+  t1() { # tool n
+    start_registry
+    if [ "$1" = slipway ]; then
+      SLIPWAY_STATE_DIR="$work/t1-state-$2" time_of "$slipway" build -t "127.0.0.1:$port/t1:$2" "$ctx"
+    else
+      local b="buildah --storage-driver vfs --root $work/t1-buildah-$2/root --runroot $work/t1-buildah-$2/run"
+      /usr/bin/time -f "%e %M %U" -o "$work/time" bash -c "$b bud --isolation chroot -q -t localhost/t1:$2 '$ctx' > /dev/null && $b push -q --tls-verify=false localhost/t1:$2 docker://127.0.0.1:$port/t1:$2 > /dev/null" 2> "$work/stderr" || { cat "$work/stderr" >&2; exit 1; }
+      cat "$work/time"
+    fi
+    rm -rf "$work"/t1-state-* "$work"/t1-buildah-*
+  }
+  for tool in buildah slipway; do for n in 1 2 3 4 5; do t1 $tool $n; done > "$work/t1-$tool"; done
+  st=$(awk '{print $1}' "$work/t1-slipway" | median); bt=$(awk '{print $1}' "$work/t1-buildah" | median)
+  echo "T1 build+push 50 MB COPY-only (median of 5): slipway ${st}s  buildah ${bt}s  ratio slipway/buildah $(ratio $st $bt)  (target <= 1.0 s and <= 0.5)"
+  for n in 1 2 3 4 5; do start_registry; SLIPWAY_STATE_DIR="$work/t1z-$n" time_of "$slipway" build --compression zstd -t "127.0.0.1:$port/t1z:$n" "$ctx"; rm -rf "$work/t1z-$n"; done > "$work/t1-zstd"
+  zt=$(awk '{print $1}' "$work/t1-zstd" | median)
+  echo "T1 with --compression zstd (median of 5): slipway ${zt}s  ratio to buildah (gzip) $(ratio $zt $bt)"
+  start_registry
+  export SLIPWAY_STATE_DIR="$work/t2-state"
+  "$slipway" build -t "127.0.0.1:$port/t2:1" "$ctx" > /dev/null 2>&1
+  for _ in 1 2 3 4 5; do time_of "$slipway" build -t "127.0.0.1:$port/t2:1" "$ctx"; done > "$work/t2"
+  echo "T2 rebuild, nothing changed (median of 5): $(awk '{print $1}' "$work/t2" | median)s  (target <= 0.05 s; pushes nothing)"
+  for n in 1 2 3 4 5; do echo "change $n" >> "$ctx/files/f250.txt"; time_of "$slipway" build -t "127.0.0.1:$port/t2:1" "$ctx"; done > "$work/t3"
+  echo "T3 rebuild + push after one file changed (median of 5): $(awk '{print $1}' "$work/t3" | median)s  (target <= 0.5 s)"
+  unset SLIPWAY_STATE_DIR
+fi

@@ -20,6 +20,8 @@ struct BuildCommand: AsyncParsableCommand {
     @Option(name: .customLong("build-arg"), help: ArgumentHelp("Set a build argument.", valueName: "key=value")) var buildArgs: [String] = []
     @Option(help: "Build this stage (default: the last).") var target: String?
     @Option(help: "Target platform (os/arch[/variant]).") var platform: String?
+    @Option(help: "Layer compression: gzip (default, readable everywhere), zstd (much faster; needs containerd 1.5+ or Docker 23+), none.")
+    var compression: CompressionOption = .gzip
     @Flag(help: "Build into the store only; do not push.") var noPush = false
     @Flag(help: "Print the build report as JSON.") var json = false
     @OptionGroup var registry: RegistryOptions
@@ -51,7 +53,7 @@ struct BuildCommand: AsyncParsableCommand {
             let request = BuildRequest(
                 context: URL(fileURLWithPath: context), dockerfile: file, buildArgs: arguments, target: target,
                 platform: try platform.map(Platform.init(parsing:)) ?? .host, tags: references.map(\.description),
-                epoch: Self.epoch())
+                epoch: Self.epoch(), compression: compression.layerCompression)
             let result = try await NativeDockerfileBuilder(store: store, registry: client).build(request)
             var pushed: [String] = []
             if !noPush {
@@ -72,5 +74,18 @@ struct BuildCommand: AsyncParsableCommand {
     /// `SOURCE_DATE_EPOCH` when set, else 0: reproducible by default.
     static func epoch() -> Int64 {
         ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int64($0) } ?? 0
+    }
+}
+
+/// `--compression` values.
+enum CompressionOption: String, ExpressibleByArgument, CaseIterable {
+    case gzip, zstd, none
+
+    var layerCompression: LayerCompression {
+        switch self {
+        case .gzip: .gzip
+        case .zstd: .zstd
+        case .none: .none
+        }
     }
 }

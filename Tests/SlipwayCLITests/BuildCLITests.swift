@@ -35,6 +35,15 @@ struct BuildCLITests {
         #expect(result.stderr.contains("Dockerfile:2: COPY: requires arguments"))
     }
 
+    @Test func zstdCompressionOnRequest() async throws {
+        let context = try Scratch.files(["Dockerfile": "FROM scratch\nCOPY a.txt /a.txt\n", "a.txt": "a\n"])
+        let env = ["SLIPWAY_STATE_DIR": Scratch.location("build-state").path]
+        let build = try await slipway.run(["build", "--no-push", "--compression", "zstd", "-t", "local/zstd:1", context.path], environment: env)
+        #expect(build.status == 0, "\(build.stderr)")
+        let inspect = try await slipway.run(["image", "inspect", "local/zstd:1"], environment: env)
+        #expect(inspect.stdout.contains(MediaType.ociLayerZstd))
+    }
+
     @Test func pushWithoutTagIsAUsageError() async throws {
         let result = try await slipway.run(["build", "."])
         #expect(result.status == 64)
