@@ -77,6 +77,11 @@ let package = Package(
             path: "Plugins/DockerfileBuilder", swiftSettings: strict),
 
         .target(
+            name: "RegistryPublisher",
+            dependencies: ["SlipwayKernel", "SlipwayOCI", .product(name: "Logging", package: "swift-log")],
+            path: "Plugins/RegistryPublisher", swiftSettings: strict),
+
+        .target(
             name: "SlipwayTesting",
             dependencies: [
                 "SlipwayKernel", "SlipwayEngine", "SlipwayLua", "SlipwayOCI", .product(name: "Logging", package: "swift-log"),
@@ -89,7 +94,7 @@ let package = Package(
         .executableTarget(
             name: "slipway",
             dependencies: [
-                "SlipwayKernel", "SlipwayLua", "SlipwayEngine", "SlipwayOCI", "SlipwayDockerfile", "UtilitySteps", "DockerfileBuilder",
+                "SlipwayKernel", "SlipwayLua", "SlipwayEngine", "SlipwayOCI", "SlipwayDockerfile", "UtilitySteps", "DockerfileBuilder", "RegistryPublisher",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -113,7 +118,7 @@ let package = Package(
             dependencies: ["SlipwayEngine", "SlipwayKernel", "SlipwayTesting", "SlipwayLua"],
             swiftSettings: strict),
         .testTarget(
-            name: "SlipwayCLITests", dependencies: ["SlipwayTesting"],
+            name: "SlipwayCLITests", dependencies: ["SlipwayTesting", "SlipwayOCI"],
             swiftSettings: strict),
     ]
 )

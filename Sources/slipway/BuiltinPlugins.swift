@@ -1,9 +1,11 @@
+import DockerfileBuilder
+import RegistryPublisher
 import SlipwayKernel
 import UtilitySteps
 
 /// Every plugin this binary ships with. Static on purpose: no discovery at run time.
 enum BuiltinPlugins {
-    static let all: [any PluginKind.Type] = UtilitySteps.all
+    static let all: [any PluginKind.Type] = UtilitySteps.all + [BuildStep.self, PushStep.self]
 
     static func registry() throws -> PluginRegistry {
         var registry = PluginRegistry()

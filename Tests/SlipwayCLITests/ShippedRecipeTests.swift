@@ -1,4 +1,5 @@
 import Foundation
+import SlipwayOCI
 import SlipwayTesting
 import Testing
 
@@ -15,11 +16,43 @@ struct ShippedRecipeTests {
         #expect(Self.recipes.contains("hello.lua"))
     }
 
+    /// Values a recipe needs to be planned.
+    static let planValues: [String: [String]] = [
+        "quick-build.lua": ["--set", "tag=registry.example.com/site:1", "--set", "context=Recipes/examples/static-site"],
+        "multi-stage.lua": ["--set", "registry=registry.example.com"],
+    ]
+
     @Test(arguments: recipes)
     func recipePlans(name: String) async throws {
-        let result = try await CommandRunner.slipway().run(["plan", "Recipes/\(name)"], in: Self.root)
+        let result = try await CommandRunner.slipway().run(["plan", "Recipes/\(name)"] + (Self.planValues[name] ?? []), in: Self.root)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.hasPrefix("pipeline '"))
+    }
+
+    @Test func buildRecipesRunAgainstARealRegistry() async throws {
+        let registry = try await RegistryHarness.start()
+        let env = ["SLIPWAY_STATE_DIR": Scratch.location("recipe-state").path]
+        let quick = try await CommandRunner.slipway().run(
+            ["run", "Recipes/quick-build.lua", "--set", "tag=\(registry.address)/site:1", "--set", "context=Recipes/examples/static-site"],
+            in: Self.root, environment: env)
+        #expect(quick.status == 0, "\(quick.stderr)")
+        #expect(quick.stderr.contains("pushed \(registry.address)/site:1: uploaded 2"))
+
+        let multi = try await CommandRunner.slipway().run(
+            ["run", "Recipes/multi-stage.lua", "--set", "registry=\(registry.address)", "--set", "version=1.0"], in: Self.root, environment: env)
+        #expect(multi.status == 0, "\(multi.stderr)")
+        #expect(multi.stderr.contains("pushed \(registry.address)/multi-stage:1.0: uploaded 3"))
+        #expect(multi.stderr.contains("pushed \(registry.address)/multi-stage:latest: uploaded 0, already there 3"))
+        #expect(multi.stderr.contains("[echo-1] published 1.0"))
+        let pulled = try await RegistryClient().pull(
+            try ImageReference(parsing: "\(registry.address)/multi-stage:1.0"), into: try Scratch.store())
+        #expect(pulled.downloaded == 3)
+    }
+
+    @Test func aRecipeWithoutItsValuesSaysWhatIsMissing() async throws {
+        let result = try await CommandRunner.slipway().run(["plan", "Recipes/quick-build.lua"], in: Self.root)
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("Recipes/quick-build.lua:4: set the destination: --set tag="))
     }
 
     @Test func helloRecipeRuns() async throws {

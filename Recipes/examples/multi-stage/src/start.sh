@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "version $APP_VERSION"
