@@ -13,6 +13,8 @@ struct Scheduler: Sendable {
     private enum Event: Sendable {
         case finished(StepResult)
         case runTimedOut
+        /// The run-timeout timer was cancelled because the run ended first.
+        case timerStopped
     }
 
     let pipeline: PipelineDefinition
@@ -42,7 +44,7 @@ struct Scheduler: Sendable {
                         try await Task.sleep(for: timeout)
                         return .runTimedOut
                     } catch {
-                        return .finished(StepResult(id: "", kind: "", status: .canceled))  // the run ended first
+                        return .timerStopped
                     }
                 }
             }
@@ -68,7 +70,7 @@ struct Scheduler: Sendable {
                     log.write(step: nil, .error, "run timeout (\(limit)) reached: cancelling running steps")
                     group.cancelAll()
                     continue
-                case .finished(let finished) where finished.id.rawValue.isEmpty:
+                case .timerStopped:
                     continue
                 case .finished(var result):
                     running -= 1
