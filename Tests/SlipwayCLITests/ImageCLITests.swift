@@ -47,6 +47,27 @@ struct ImageCLITests {
         #expect(gc.stdout.hasPrefix("removed 3 blob(s)"))
     }
 
+    @Test func copyRegistryToRegistryAndStoreToLayout() async throws {
+        try Prerequisites.require(["skopeo"])
+        let registry = try await RegistryHarness.start()
+        let layout = Scratch.location("cli-layout")
+        let image = try OCITestImages.write(into: try ContentStore(root: layout), files: ["x": "y"], tag: "v1")
+        let env = ["SLIPWAY_STATE_DIR": stateDir()]
+        #expect(try await slipway.run(["image", "copy", "oci:\(layout.path):v1", "\(registry.address)/src/app:1"], environment: env).status == 0)
+        // Registry to registry (same registry, another repository: blobs are mounted).
+        let copy = try await slipway.run(
+            ["image", "copy", "docker://\(registry.address)/src/app:1", "docker://\(registry.address)/dst/app:1"], environment: env)
+        #expect(copy.status == 0, "\(copy.stderr)")
+        #expect(registry.requestCount(method: "PUT", uriContains: "/v2/dst/app/blobs/uploads/") == 0)
+        let raw = try await Shell.run("skopeo", ["inspect", "--tls-verify=false", "--raw", "docker://\(registry.address)/dst/app:1"])
+        #expect(Digest.sha256(of: Data(raw.utf8)) == image.manifest.digest)
+        // Store to an OCI layout directory, read back by skopeo.
+        let exported = Scratch.location("cli-export")
+        #expect(try await slipway.run(["image", "copy", "store:\(registry.address)/src/app:1", "oci:\(exported.path):out"], environment: env).status == 0)
+        let inspected = try await Shell.run("skopeo", ["inspect", "--raw", "oci:\(exported.path):out"])
+        #expect(Digest.sha256(of: Data(inspected.utf8)) == image.manifest.digest)
+    }
+
     @Test func errorsExitWithTheDocumentedStatus() async throws {
         let registry = try await RegistryHarness.start()
         let env = ["SLIPWAY_STATE_DIR": stateDir()]
