@@ -36,7 +36,7 @@ public struct BuildStep: PluginKind, StepRunner {
     }
 
     public func run(in context: StepContext) async throws -> StepOutput {
-        let store = try ContentStore(root: ContentStore.defaultStateDirectory().appendingPathComponent("oci"))
+        let store = try ContentStore.openDefault()
         let request = BuildRequest(
             context: URL(fileURLWithPath: configuration.context), dockerfile: configuration.file ?? "Dockerfile",
             buildArgs: configuration.buildArgs ?? [:], target: configuration.target, platform: platform, tags: tags,

@@ -30,7 +30,7 @@ public struct PushStep: PluginKind, StepRunner {
     }
 
     public func run(in context: StepContext) async throws -> StepOutput {
-        let store = try ContentStore(root: ContentStore.defaultStateDirectory().appendingPathComponent("oci"))
+        let store = try ContentStore.openDefault()
         let client = RegistryClient()
         var pushed: [ConfigValue] = []
         for input in inputs {

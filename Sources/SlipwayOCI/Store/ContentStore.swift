@@ -37,6 +37,14 @@ public struct ContentStore: Sendable {
         return URL(fileURLWithPath: base).appendingPathComponent("slipway")
     }
 
+    /// The store inside a state directory (`<state>/oci`).
+    public static func inStateDirectory(_ state: URL) throws -> ContentStore {
+        try ContentStore(root: state.appendingPathComponent("oci"))
+    }
+
+    /// The store of the default state directory (see ``defaultStateDirectory(environment:)``).
+    public static func openDefault() throws -> ContentStore { try inStateDirectory(defaultStateDirectory()) }
+
     var indexURL: URL { root.appendingPathComponent("index.json") }
     var temporaryDirectory: URL { root.appendingPathComponent("blobs/.tmp") }
 

@@ -24,7 +24,7 @@ struct RegistryOptions: ParsableArguments {
         stateDir.map { URL(fileURLWithPath: $0) } ?? ContentStore.defaultStateDirectory()
     }
 
-    func store() throws -> ContentStore { try ContentStore(root: stateDirectory.appendingPathComponent("oci")) }
+    func store() throws -> ContentStore { try ContentStore.inStateDirectory(stateDirectory) }
 
     /// A client with credentials for `registries` from the flags, else from the usual files.
     func client(for registries: [String], progress: TransferProgressView? = nil) throws -> RegistryClient {
