@@ -13,6 +13,7 @@ packages=(
   apache2-utils   # htpasswd, for the registry's basic-auth tests
   skopeo          # independent checker: reads what we push and our OCI layout
   umoci           # independent checker: unpacks our OCI layout
+  buildah         # the peer the native builder is compared with (differential tests, bench)
   openssl         # makes the token server's signing certificate in tests
 )
 
