@@ -28,7 +28,7 @@ struct CopyPlanner {
     func entries(sources: [String], destination: String, workdir: String, options: Options) throws -> [LayerEntry] {
         var target = destination.hasPrefix("/") ? destination : (workdir.hasSuffix("/") ? workdir : workdir + "/") + destination
         let wantsDirectory = target.hasSuffix("/") || target.hasSuffix("/.")
-        target = DockerIgnoreClean.path(target)
+        target = DockerIgnore.cleanPath(target)
         var matches: [String] = []
         for source in sources {
             let found = try expand(source)
@@ -120,8 +120,8 @@ struct CopyPlanner {
 
     /// The context-relative paths a source names: itself, or every match of a glob.
     private func expand(_ source: String) throws -> [String] {
-        let cleaned = DockerIgnoreClean.path(source)
-        guard !source.split(separator: "/").contains("..") || escapesNot(source) else {
+        let cleaned = DockerIgnore.cleanPath(source)
+        guard Self.staysInside(source) else {
             throw instruction.failure("'\(source)' is outside the build context")
         }
         if cleaned.contains(where: { "*?[".contains($0) }) {
@@ -139,7 +139,8 @@ struct CopyPlanner {
         return [cleaned]
     }
 
-    private func escapesNot(_ source: String) -> Bool {
+    /// Whether `..` components never climb above the root (cleaning would silently clamp them).
+    private static func staysInside(_ source: String) -> Bool {
         var depth = 0
         for part in source.split(separator: "/") where part != "." {
             depth += part == ".." ? -1 : 1
@@ -164,17 +165,6 @@ struct CopyPlanner {
             }
         }
         return found
-    }
-}
-
-/// Path cleaning shared with the ignore rules: `/a/./b/` → `a/b`.
-enum DockerIgnoreClean {
-    static func path(_ path: String) -> String {
-        var parts: [Substring] = []
-        for part in path.split(separator: "/") where part != "." {
-            if part == ".." { if !parts.isEmpty { parts.removeLast() } } else { parts.append(part) }
-        }
-        return parts.joined(separator: "/")
     }
 }
 

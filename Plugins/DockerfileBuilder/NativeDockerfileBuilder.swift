@@ -243,7 +243,7 @@ public struct NativeDockerfileBuilder: Sendable {
         for heredoc in instruction.heredocs {
             let content = heredoc.expands ? (try? words.word(heredoc.content)) ?? heredoc.content : heredoc.content
             let target = destination.hasSuffix("/") ? destination + heredoc.name : destination
-            let path = DockerIgnoreClean.path(target.hasPrefix("/") ? target : (state.container.workingDir ?? "/") + "/" + target)
+            let path = DockerIgnore.cleanPath(target.hasPrefix("/") ? target : (state.container.workingDir ?? "/") + "/" + target)
             entries.append(LayerEntry(path: path, content: .bytes(Data(content.utf8)), mode: options.mode ?? 0o644,
                                       uid: options.owner?.uid ?? 0, gid: options.owner?.gid ?? 0))
         }

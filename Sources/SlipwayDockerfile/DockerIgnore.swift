@@ -72,6 +72,9 @@ public struct DockerIgnore: Sendable, Hashable {
         match(clean(pattern)[...], clean(path)[...])
     }
 
+    /// `/a/./b/../c/` → `a/c`: the form COPY sources, destinations and ignore rules compare in.
+    public static func cleanPath(_ path: String) -> String { clean(path).joined(separator: "/") }
+
     /// `./a//b/../c/` → ["a", "c"]; a leading `/` is the context root.
     static func clean(_ path: String) -> [String] {
         var segments: [String] = []
