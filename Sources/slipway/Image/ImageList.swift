@@ -138,8 +138,8 @@ struct ImageTag: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let store = try registry.store()
-            let from = (try? ImageReference(parsing: source).description) ?? source
-            let to = (try? ImageReference(parsing: target).description) ?? target
+            let from = ImageLocation.storeName(source)
+            let to = ImageLocation.storeName(target)
             guard let descriptor = try store.resolve(from) else { throw InputError("no image named \(from) in the store") }
             try store.tag(to, descriptor)
             print(descriptor.digest)
@@ -158,7 +158,7 @@ struct ImageRemove: AsyncParsableCommand {
         try await reportingErrors {
             let store = try registry.store()
             for name in names {
-                let normalized = (try? ImageReference(parsing: name).description) ?? name
+                let normalized = ImageLocation.storeName(name)
                 guard try store.untag(normalized) else { throw InputError("no image named \(normalized) in the store") }
                 print(normalized)
             }

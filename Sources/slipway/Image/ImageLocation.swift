@@ -19,10 +19,16 @@ enum ImageLocation {
         } else if text.hasPrefix("store:") {
             let name = String(text.dropFirst(6))
             guard !name.isEmpty else { throw InputError("\(text): expected store:NAME") }
-            self = .store(name: (try? ImageReference(parsing: name).description) ?? name)
+            self = .store(name: Self.storeName(name))
         } else {
             self = .registry(try ImageReference(parsing: text.hasPrefix("docker://") ? String(text.dropFirst(9)) : text))
         }
+    }
+
+    /// How the store names an image: the normalized reference when the text is one
+    /// (`alpine` → `docker.io/library/alpine`), else the text as given.
+    static func storeName(_ text: String) -> String {
+        (try? ImageReference(parsing: text).description) ?? text
     }
 
     var registry: String? {
