@@ -87,7 +87,9 @@ public struct ContentStore: Sendable {
     @discardableResult
     public func write(_ data: Data, expected: Digest? = nil, source: String = "input") throws -> Digest {
         if let expected, contains(expected) {
-            let actual = Digest.sha256(of: data)
+            var hasher = DigestHasher(expected.algorithm)
+            hasher.update(data)
+            let actual = hasher.finalize()
             guard actual == expected else { throw OCIError.digestMismatch(expected: expected, actual: actual, source: source) }
             return expected
         }
