@@ -59,6 +59,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // Containers: layers unpacked once per diffID, overlay mounts, runc bundles.
+        .target(name: "SlipwayRuntime", dependencies: ["SlipwayKernel", "SlipwayOCI"], swiftSettings: strict),
         .target(
             name: "SlipwayEngine",
             dependencies: ["SlipwayKernel", .product(name: "Logging", package: "swift-log")],
@@ -73,7 +75,9 @@ let package = Package(
 
         .target(
             name: "DockerfileBuilder",
-            dependencies: ["SlipwayKernel", "SlipwayDockerfile", "SlipwayOCI", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "SlipwayKernel", "SlipwayDockerfile", "SlipwayOCI", "SlipwayRuntime", .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Plugins/DockerfileBuilder", swiftSettings: strict),
 
         .target(
@@ -94,7 +98,7 @@ let package = Package(
         .executableTarget(
             name: "slipway",
             dependencies: [
-                "SlipwayKernel", "SlipwayLua", "SlipwayEngine", "SlipwayOCI", "SlipwayDockerfile", "UtilitySteps", "DockerfileBuilder", "RegistryPublisher",
+                "SlipwayKernel", "SlipwayLua", "SlipwayEngine", "SlipwayOCI", "SlipwayDockerfile", "SlipwayRuntime", "UtilitySteps", "DockerfileBuilder", "RegistryPublisher",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),

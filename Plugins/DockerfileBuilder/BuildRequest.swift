@@ -1,5 +1,6 @@
 public import Foundation
 public import SlipwayOCI
+public import SlipwayRuntime
 
 /// What to build: a context directory, a Dockerfile, arguments, a target stage and platform.
 public struct BuildRequest: Sendable {
@@ -14,6 +15,10 @@ public struct BuildRequest: Sendable {
     /// Modification times in layers are clamped to this (reproducible builds).
     public var epoch: Int64
     public var compression: LayerCompression
+    /// The network RUN steps get (the host's by default, so package downloads work).
+    public var network: NetworkMode = .host
+    /// Receives the output of RUN steps, line by line.
+    public var log: (@Sendable (String) -> Void)?
 
     public init(
         context: URL, dockerfile: String = "Dockerfile", buildArgs: [String: String] = [:], target: String? = nil,

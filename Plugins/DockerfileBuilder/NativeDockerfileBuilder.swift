@@ -1,20 +1,26 @@
-public import Foundation
+import Foundation
 public import SlipwayKernel
 public import SlipwayOCI
 import SlipwayDockerfile
+import SlipwayRuntime
 
 /// Builds Dockerfiles without a daemon: metadata instructions edit the config, COPY and ADD
 /// write layers straight from the context (no filesystem snapshot), FROM resolves bases
 /// through the store or the registry and records their digests.
 ///
-/// `RUN` needs the container runtime and is refused with a clear error until it exists.
+/// `RUN` executes in a container (SlipwayRuntime) over the stage's layers.
 public struct NativeDockerfileBuilder: Sendable {
     public let store: ContentStore
     public let registry: RegistryClient
+    let layerCache: LayerCache
+    let runtime: ContainerRuntime
 
+    /// Unpacked layers and container bundles live beside the store (`<state>/layers`, `<state>/run`).
     public init(store: ContentStore, registry: RegistryClient) {
         self.store = store
         self.registry = registry
+        layerCache = LayerCache(beside: store)
+        runtime = ContainerRuntime(bundles: store.root.deletingLastPathComponent().appendingPathComponent("run"))
     }
 
     /// The image and the report of how it was made.
@@ -193,7 +199,9 @@ public struct NativeDockerfileBuilder: Sendable {
             state.addHistory(instruction, emptyLayer: false, created: created)
             return
         case .run:
-            throw instruction.failure("RUN is not supported by the native builder yet: it needs the container runtime (SlipwayRuntime), which is not built yet")
+            try await run(instruction, in: &state, dockerfile: dockerfile, request: request)
+            state.addHistory(instruction, emptyLayer: false, created: created)
+            return
         case .from:
             break
         }

@@ -45,6 +45,25 @@ struct StageState: Sendable {
         container.env = entries
     }
 
+    /// Keeps ``knownPaths`` true after a RUN: what it wrote is added, what it deleted removed.
+    mutating func noteChanges(_ entries: [LayerEntry]) {
+        guard var paths = knownPaths else { return }
+        func removeTree(_ path: String) {
+            paths = paths.filter { $0 != path && !$0.hasPrefix(path + "/") }
+        }
+        for entry in entries {
+            let (parent, name) = LayerEntry.split(entry.path)
+            if name == LayerEntry.opaqueMarker {
+                if !parent.isEmpty { paths = paths.filter { !$0.hasPrefix(parent + "/") } } else { paths = [] }
+            } else if name.hasPrefix(LayerEntry.whiteoutPrefix) {
+                removeTree((parent.isEmpty ? "" : parent + "/") + name.dropFirst(LayerEntry.whiteoutPrefix.count))
+            } else {
+                paths.insert(entry.path)
+            }
+        }
+        knownPaths = paths
+    }
+
     mutating func addHistory(_ instruction: Instruction, emptyLayer: Bool, created: String) {
         var history = config.history ?? []
         history.append(ImageConfig.History(created: created, createdBy: instruction.original, comment: "slipway", emptyLayer: emptyLayer ? true : nil))

@@ -3,15 +3,17 @@ import DockerfileBuilder
 import Foundation
 import SlipwayKernel
 import SlipwayOCI
+import SlipwayRuntime
 
 struct BuildCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "build",
         abstract: "Build an image from a Dockerfile and a local context, and push it.",
         discussion: """
-            The native builder runs FROM, COPY, ADD (local files) and every metadata instruction; \
-            RUN needs the container runtime and is not supported yet. Layers are reproducible: \
-            the same context gives the same digest. Prints the image digest.
+            The native builder runs FROM, COPY, ADD (local files), every metadata instruction, \
+            and RUN in a runc container over an overlay of the stage's layers (RUN needs root). \
+            Layers are reproducible: the same context gives the same digest. Prints the image digest; \
+            the output of RUN steps goes to stderr.
             """)
 
     @Argument(help: "The build context: a local directory.", completion: .directory) var context: String
@@ -22,6 +24,7 @@ struct BuildCommand: AsyncParsableCommand {
     @Option(help: "Target platform (os/arch[/variant]).") var platform: String?
     @Option(help: "Layer compression: gzip (default, readable everywhere), zstd (much faster; needs containerd 1.5+ or Docker 23+), none.")
     var compression: CompressionOption = .gzip
+    @Option(help: "Network for RUN steps: host (default; downloads work) or none (loopback only).") var network: NetworkOption = .host
     @Flag(help: "Build into the store only; do not push.") var noPush = false
     @Flag(help: "Print the build report as JSON.") var json = false
     @OptionGroup var registry: RegistryOptions
@@ -50,10 +53,12 @@ struct BuildCommand: AsyncParsableCommand {
             }
             let store = try registry.store()
             let client = try registry.client(for: Array(Set(references.map(\.registry))))
-            let request = BuildRequest(
+            var request = BuildRequest(
                 context: URL(fileURLWithPath: context), dockerfile: file, buildArgs: arguments, target: target,
                 platform: try platform.map(Platform.init(parsing:)) ?? .host, tags: references.map(\.description),
                 epoch: Self.epoch(), compression: compression.layerCompression)
+            request.network = network.mode
+            request.log = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
             let result = try await NativeDockerfileBuilder(store: store, registry: client).build(request)
             var pushed: [String] = []
             if !noPush {
@@ -85,6 +90,18 @@ enum CompressionOption: String, ExpressibleByArgument, CaseIterable {
         switch self {
         case .gzip: .gzip
         case .zstd: .zstd
+        case .none: .none
+        }
+    }
+}
+
+/// `--network` values.
+enum NetworkOption: String, ExpressibleByArgument, CaseIterable {
+    case host, none
+
+    var mode: NetworkMode {
+        switch self {
+        case .host: .host
         case .none: .none
         }
     }

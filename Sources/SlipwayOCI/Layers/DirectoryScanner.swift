@@ -1,3 +1,4 @@
+import CArchive
 public import Foundation
 import Glibc
 
@@ -6,6 +7,9 @@ import Glibc
 /// whiteout (a 0/0 character device) becomes a `.wh.` entry, so a container's upper directory
 /// turns into a proper layer.
 public enum DirectoryScanner {
+    /// The extended attribute overlayfs sets on a directory that hides its lower layers' contents.
+    static let opaqueAttribute = "trusted.overlay.opaque"
+
     /// - Parameters:
     ///   - root: the directory whose *contents* become the layer.
     ///   - prefix: where they go in the image (`app` puts `root/x` at `app/x`).
@@ -15,6 +19,12 @@ public enum DirectoryScanner {
         var inodes: [UInt64: String] = [:]
         try walk(root.path, relative: prefix, entries: &entries, inodes: &inodes)
         return entries
+    }
+
+    /// Whether overlayfs marked the directory opaque (`rm -rf d && mkdir d` in a container).
+    private static func isOpaque(_ path: String) -> Bool {
+        var value: [CChar] = [0, 0]
+        return getxattr(path, opaqueAttribute, &value, 1) == 1 && value[0] == CChar(UInt8(ascii: "y"))
     }
 
     private static func walk(_ path: String, relative: String, entries: inout [LayerEntry], inodes: inout [UInt64: String]) throws {
@@ -35,6 +45,7 @@ public enum DirectoryScanner {
             switch kind {
             case FileMode.directory:
                 entries.append(entry(.directory))
+                if isOpaque(full) { entries.append(LayerEntry.opaque(inImage)) }
                 try walk(full, relative: inImage, entries: &entries, inodes: &inodes)
             case FileMode.regular:
                 if info.st_nlink > 1, let first = inodes[UInt64(info.st_ino)] {

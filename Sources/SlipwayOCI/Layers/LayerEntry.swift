@@ -44,11 +44,11 @@ public struct LayerEntry: Sendable, Hashable {
     }
 
     /// `a/b/c` → (`a/b`, `c`); `c` → (``, `c`). For clean relative paths (no `.`/`..`).
-    static func split(_ path: String) -> (parent: String, name: String) {
+    public static func split(_ path: String) -> (parent: String, name: String) {
         guard let slash = path.lastIndex(of: "/") else { return ("", path) }
         return (String(path[..<slash]), String(path[path.index(after: slash)...]))
     }
 
-    static let whiteoutPrefix = ".wh."
-    static let opaqueMarker = ".wh..wh..opq"
+    public static let whiteoutPrefix = ".wh."
+    public static let opaqueMarker = ".wh..wh..opq"
 }

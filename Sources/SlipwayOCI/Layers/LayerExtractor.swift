@@ -31,9 +31,22 @@ public struct LayerExtractor: Sendable {
         public var whiteouts = 0
     }
 
-    public let limits: Limits
+    /// What a whiteout entry does.
+    public enum Whiteouts: Sendable, Hashable {
+        /// Delete what earlier layers put there (flattening layers onto one root).
+        case apply
+        /// Record it the way overlayfs does (a 0/0 character device, an opaque xattr), so the
+        /// directory can serve as one lower layer of an overlay mount.
+        case overlay
+    }
 
-    public init(limits: Limits = Limits()) { self.limits = limits }
+    public let limits: Limits
+    public let whiteouts: Whiteouts
+
+    public init(limits: Limits = Limits(), whiteouts: Whiteouts = .apply) {
+        self.limits = limits
+        self.whiteouts = whiteouts
+    }
 
     /// - Throws: ``OCIError`` naming the refused entry, or the archive's own error.
     @discardableResult
@@ -79,14 +92,20 @@ public struct LayerExtractor: Sendable {
             let (parent, name) = LayerEntry.split(path)
             if name == LayerEntry.opaqueMarker {
                 try Self.ensureInside(rootPath, parent, raw: raw)
-                try Self.clearDirectory(rootPath + "/" + parent, keeping: written, relative: parent)
+                switch whiteouts {
+                case .apply: try Self.clearDirectory(rootPath + "/" + parent, keeping: written, relative: parent)
+                case .overlay: try Self.markOpaque(rootPath + "/" + parent, raw: raw)
+                }
                 report.whiteouts += 1
                 continue
             }
             if name.hasPrefix(LayerEntry.whiteoutPrefix) {
                 let target = (parent.isEmpty ? "" : parent + "/") + String(name.dropFirst(LayerEntry.whiteoutPrefix.count))
                 try Self.ensureInside(rootPath, parent, raw: raw)
-                try? FileManager.default.removeItem(atPath: rootPath + "/" + target)
+                switch whiteouts {
+                case .apply: try? FileManager.default.removeItem(atPath: rootPath + "/" + target)
+                case .overlay: try Self.makeWhiteout(rootPath + "/" + target, raw: raw)
+                }
                 report.whiteouts += 1
                 continue
             }
@@ -162,6 +181,23 @@ public struct LayerExtractor: Sendable {
             if FileMode.type(UInt32(info.st_mode)) == FileMode.symlink && (!isLast || includingLast) {
                 throw OCIError.invalidContent("layer entry '\(raw)': path goes through the symlink '\(parts[0...index].joined(separator: "/"))'")
             }
+        }
+    }
+
+    /// overlayfs's whiteout: a character device 0/0 where the deleted entry was.
+    static func makeWhiteout(_ path: String, raw: String) throws {
+        try FileManager.default.createDirectory(atPath: String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)]), withIntermediateDirectories: true)
+        try? FileManager.default.removeItem(atPath: path)
+        guard mknod(path, S_IFCHR, 0) == 0 else {
+            throw OCIError.invalidContent("layer entry '\(raw)': cannot create an overlay whiteout: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// overlayfs's opaque directory: lower layers' contents are hidden.
+    static func markOpaque(_ directory: String, raw: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        guard setxattr(directory, DirectoryScanner.opaqueAttribute, "y", 1, 0) == 0 else {
+            throw OCIError.invalidContent("layer entry '\(raw)': cannot mark the directory opaque: \(String(cString: strerror(errno)))")
         }
     }
 

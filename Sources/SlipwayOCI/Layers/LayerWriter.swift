@@ -1,5 +1,5 @@
 import CArchive
-public import Foundation
+import Foundation
 
 /// Writes layers into a content store in one streaming pass: libarchive formats the tar (PAX,
 /// only the headers needed), the uncompressed stream is hashed for the diffID while it is

@@ -1,0 +1,66 @@
+import Foundation
+import SlipwayDockerfile
+import SlipwayKernel
+import SlipwayOCI
+import SlipwayRuntime
+
+extension NativeDockerfileBuilder {
+    /// RUN: the command runs in a container over the stage's layers; what it changed (the
+    /// overlay's upper directory, whiteouts included) becomes the next layer, and the unpacked
+    /// form goes straight into the layer cache so the next RUN need not unpack it again.
+    func run(_ instruction: Instruction, in state: inout StageState, dockerfile: Dockerfile, request: BuildRequest) async throws {
+        let command = try runCommand(instruction, state: state, escape: dockerfile.escape)
+        var lowers: [URL] = []
+        for (layer, diffID) in zip(state.layers, state.config.rootfs.diffIDs) {
+            lowers.append(try layerCache.unpacked(layer, diffID: diffID))
+        }
+        // ARGs reach the command as environment variables (ENV wins), and are not kept in the image.
+        let environment = state.args.merging(state.environment) { _, env in env }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        let container = ContainerRequest(
+            lowers: lowers, command: command, environment: environment, workingDirectory: state.container.workingDir ?? "/",
+            user: state.container.user ?? "", network: request.network)
+        let log = request.log
+        let result: ContainerResult
+        do {
+            result = try await runtime.run(container) { line in log?(line.text) }
+        } catch let error as RuntimeError {
+            throw instruction.failure("\(error)")
+        }
+        guard result.status == 0 else {
+            try? FileManager.default.removeItem(at: result.changes)
+            throw instruction.failure("the command exited with status \(result.status)")
+        }
+        let entries: [LayerEntry]
+        let written: LayerWriter.Written
+        do {
+            entries = try DirectoryScanner.entries(of: result.changes)
+            written = try LayerWriter(options: .init(compression: request.compression, epoch: request.epoch, keepOwnership: true))
+                .write(entries, into: store)
+            try layerCache.adopt(result.changes, as: written.diffID)
+        } catch {
+            try? FileManager.default.removeItem(at: result.changes)
+            throw error
+        }
+        state.noteChanges(entries)
+        state.layers.append(written.descriptor)
+        state.config.rootfs.diffIDs.append(written.diffID)
+        state.origins.append(LayerOrigin(kind: .run, digest: written.descriptor.digest.description))
+    }
+
+    /// Exec form as written; shell form through the stage's SHELL; a heredoc body (`RUN <<EOF`)
+    /// as the shell's script.
+    private func runCommand(_ instruction: Instruction, state: StageState, escape: Character) throws -> [String] {
+        if case .shell(let text) = instruction.arguments, let heredoc = instruction.heredocs.first,
+            text.trimmingCharacters(in: .whitespaces).hasPrefix("<<")
+        {
+            let words = state.words(escape: escape)
+            let script = heredoc.expands ? (try? words.word(heredoc.content)) ?? heredoc.content : heredoc.content
+            return state.shell + [script]
+        }
+        let command = instruction.command(shell: state.shell)
+        guard !command.isEmpty, !(command.count == state.shell.count + 1 && command.last?.isEmpty == true) else {
+            throw instruction.failure("RUN needs a command")
+        }
+        return command
+    }
+}

@@ -1,0 +1,44 @@
+public import Foundation
+
+/// One process to run in a container over a stack of unpacked layers.
+public struct ContainerRequest: Sendable {
+    /// Unpacked layers in overlay form, bottom first (see ``LayerCache``).
+    public var lowers: [URL]
+    public var command: [String]
+    /// `KEY=value` entries; PATH and HOME are added when missing.
+    public var environment: [String]
+    public var workingDirectory: String
+    /// USER text (`name`, `uid:gid`, ...), resolved in the container's own /etc files.
+    public var user: String
+    public var network: NetworkMode
+    public var hostname: String
+
+    public init(
+        lowers: [URL], command: [String], environment: [String] = [], workingDirectory: String = "/", user: String = "",
+        network: NetworkMode = .host, hostname: String = "slipway"
+    ) {
+        self.lowers = lowers
+        self.command = command
+        self.environment = environment
+        self.workingDirectory = workingDirectory
+        self.user = user
+        self.network = network
+        self.hostname = hostname
+    }
+}
+
+/// How a container ended, and what it changed.
+public struct ContainerResult: Sendable {
+    /// The process's exit status (128 + N when killed by signal N).
+    public var status: Int32
+    /// The container's changes in overlay form (whiteouts as 0/0 devices). The caller owns the
+    /// folder: turn it into a layer and adopt it into the ``LayerCache``, or delete it.
+    public var changes: URL
+}
+
+/// A line a container process wrote.
+public struct ContainerOutput: Sendable, Hashable {
+    public enum Stream: Sendable, Hashable { case stdout, stderr }
+    public var stream: Stream
+    public var text: String
+}

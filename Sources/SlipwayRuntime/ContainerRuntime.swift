@@ -1,0 +1,229 @@
+public import Foundation
+import Glibc
+
+/// Runs processes in containers with `runc`: an overlay of cached image layers as the root, a
+/// bundle whose `config.json` comes from ``RuntimeSpec``, and the upper directory handed back
+/// as the container's changes. Needs root, `runc` and overlayfs, as rootful buildah does.
+public struct ContainerRuntime: Sendable {
+    /// Where bundles live while their containers run (`<state>/run`).
+    public let bundles: URL
+    public let runc: String
+
+    public init(bundles: URL, runc: String = "runc") {
+        self.bundles = bundles
+        self.runc = runc
+    }
+
+    /// Fails with a message that says what to install or how to run, when containers cannot work here.
+    public static func checkPrerequisites(runc: String = "runc") throws {
+        guard geteuid() == 0 else {
+            throw RuntimeError.unavailable("RUN needs root (for overlay mounts and runc); run slipway as root, as rootful buildah is")
+        }
+        guard executablePath(runc) != nil else {
+            throw RuntimeError.unavailable("'\(runc)' is not on PATH; install it with: apt-get install -y runc")
+        }
+    }
+
+    /// Runs `request` to completion, streaming its output lines to `output`.
+    /// Cancelling the task kills the container; its bundle and mount are always cleaned up.
+    public func run(_ request: ContainerRequest, output: @escaping @Sendable (ContainerOutput) -> Void) async throws -> ContainerResult {
+        try Self.checkPrerequisites(runc: runc)
+        let id = "slipway-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+        let bundle = bundles.appendingPathComponent(String(id))
+        let rootfs = bundle.appendingPathComponent("rootfs")
+        let upper = bundle.appendingPathComponent("upper")
+        let work = bundle.appendingPathComponent("work")
+        for folder in [rootfs, upper, work] { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+        defer { try? FileManager.default.removeItem(at: bundle) }
+
+        let overlay = try OverlayMount.mount(
+            lowers: request.lowers, upper: upper, work: work, target: rootfs, links: bundle.appendingPathComponent("l"))
+        let status: Int32
+        let created: [String]
+        do {
+            defer { overlay.unmount() }
+            created = try prepareMountPoints(rootfs, request: request)
+            let user = try ContainerUser.resolve(request.user, in: rootfs)
+            let spec = spec(for: request, rootfs: rootfs, user: user)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(spec).write(to: bundle.appendingPathComponent("config.json"))
+            status = try await launch(id: String(id), bundle: bundle, output: output)
+        }
+        removeMountPoints(created, from: upper)
+        // The caller owns the changes; move them out of the bundle before it is removed.
+        let changes = bundles.appendingPathComponent(String(id) + ".changes")
+        guard rename(upper.path, changes.path) == 0 else {
+            throw RuntimeError.setup("cannot keep the container's changes: \(String(cString: strerror(errno)))")
+        }
+        return ContainerResult(status: status, changes: changes)
+    }
+
+    // MARK: Bundle
+
+    private func spec(for request: ContainerRequest, rootfs: URL, user: ContainerUser) -> RuntimeSpec {
+        var environment = request.environment
+        if !environment.contains(where: { $0.hasPrefix("PATH=") }) {
+            environment.append("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+        }
+        if !environment.contains(where: { $0.hasPrefix("HOME=") }) { environment.append("HOME=\(user.home)") }
+        var namespaces = ["pid", "ipc", "uts", "mount"].map { RuntimeSpec.Namespace(type: $0) }
+        var mounts = RuntimeSpec.Mount.standard
+        switch request.network {
+        case .none:
+            namespaces.append(RuntimeSpec.Namespace(type: "network"))
+        case .host:
+            // The host's name resolution, read-only, so downloads work as on the host.
+            for file in ["/etc/resolv.conf", "/etc/hosts"]
+            where Self.isRegularFile(URL(fileURLWithPath: file)) && Self.exists(rootfs.appendingPathComponent(String(file.dropFirst()))) {
+                mounts.append(RuntimeSpec.Mount(destination: file, type: "bind", source: file, options: ["rbind", "ro", "nosuid", "nodev"]))
+            }
+        }
+        return RuntimeSpec(
+            process: RuntimeSpec.Process(
+                user: RuntimeSpec.User(uid: user.uid, gid: user.gid),
+                args: request.command, env: environment, cwd: request.workingDirectory,
+                capabilities: .buildDefault,
+                rlimits: [Self.openFileLimit()]),
+            root: RuntimeSpec.Root(path: rootfs.path),
+            hostname: request.hostname,
+            mounts: mounts,
+            linux: RuntimeSpec.Linux(
+                namespaces: namespaces, maskedPaths: RuntimeSpec.maskedPaths, readonlyPaths: RuntimeSpec.readonlyPaths,
+                resources: RuntimeSpec.Resources(devices: [RuntimeSpec.DeviceRule(allow: false, access: "rwm")])))
+    }
+
+    /// Mount targets and the working directory must exist in the root. The ones made here only
+    /// for mounting are listed so they can be taken out of the changes afterwards; the working
+    /// directory stays (as in Docker and Buildah, the step that first needs it creates it).
+    private func prepareMountPoints(_ rootfs: URL, request: ContainerRequest) throws -> [String] {
+        var created: [String] = []
+        let directories = ["proc", "dev", "sys"]
+        var files: [String] = []
+        if request.network == .host { files = ["etc/resolv.conf", "etc/hosts"] }
+        for name in directories + files where !Self.exists(rootfs.appendingPathComponent(name)) {
+            let path = rootfs.appendingPathComponent(name)
+            if files.contains(name) {
+                // No /etc yet: skip the mount rather than make a directory the command may make too.
+                guard Self.exists(path.deletingLastPathComponent()) else { continue }
+                guard FileManager.default.createFile(atPath: path.path, contents: nil) else { throw RuntimeError.setup("cannot create /\(name)") }
+            } else {
+                try FileManager.default.createDirectory(at: path, withIntermediateDirectories: true)
+            }
+            created.append(name)
+        }
+        let workdir = request.workingDirectory.split(separator: "/").joined(separator: "/")
+        if !workdir.isEmpty, !Self.exists(rootfs.appendingPathComponent(workdir)) {
+            try FileManager.default.createDirectory(at: rootfs.appendingPathComponent(workdir), withIntermediateDirectories: true)
+        }
+        return created
+    }
+
+    /// Takes the mount points made for this run out of the upper directory (children first),
+    /// leaving anything the process itself put there.
+    private func removeMountPoints(_ created: [String], from upper: URL) {
+        for name in created.reversed() {
+            let path = upper.appendingPathComponent(name).path
+            if rmdir(path) != 0 {
+                var info = stat()
+                if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size == 0 { unlink(path) }
+            }
+        }
+    }
+
+    // MARK: Process
+
+    private func launch(id: String, bundle: URL, output: @escaping @Sendable (ContainerOutput) -> Void) async throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.executablePath(runc) ?? runc)
+        process.arguments = ["run", "--bundle", bundle.path, id]
+        process.standardInput = FileHandle.nullDevice
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let runc = runc
+        let (status, runtimeErrors) = await withTaskCancellationHandler {
+            async let stdout = Self.forward(out.fileHandleForReading, as: .stdout, to: output)
+            async let stderr = Self.forward(err.fileHandleForReading, as: .stderr, to: output)
+            let (_, errors) = await (stdout, stderr)
+            await Task.detached { process.waitUntilExit() }.value
+            let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+            return (status, errors)
+        } onCancel: {
+            Self.kill(id: id, runc: runc)
+        }
+        // The process never ran (bad command, missing binary): say what runc said.
+        if status != 0, let failure = runtimeErrors.last {
+            let message = failure.range(of: "msg=").map { String(failure[$0.upperBound...]) } ?? failure
+            let text = message.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            throw RuntimeError.runtime(text.hasPrefix("runc run failed: ") ? String(text.dropFirst(17)) : text)
+        }
+        return status
+    }
+
+    /// Passes each line on; returns runc's own error lines (`time="..." level=error msg="..."`).
+    private static func forward(
+        _ handle: FileHandle, as stream: ContainerOutput.Stream, to output: @escaping @Sendable (ContainerOutput) -> Void
+    ) async -> [String] {
+        await Task.detached {
+            var pending = Data()
+            var errors: [String] = []
+            func emit(_ bytes: Data) {
+                let text = String(decoding: bytes, as: UTF8.self)
+                if stream == .stderr, text.hasPrefix("time=\""), text.contains("level=error") {
+                    errors.append(text)  // reported as the error, not as the command's output
+                } else {
+                    output(ContainerOutput(stream: stream, text: text))
+                }
+            }
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                pending.append(chunk)
+                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                    emit(pending[pending.startIndex..<newline])
+                    pending.removeSubrange(pending.startIndex...newline)
+                }
+            }
+            if !pending.isEmpty { emit(pending) }
+            return errors
+        }.value
+    }
+
+    private static func kill(id: String, runc: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executablePath(runc) ?? runc)
+        process.arguments = ["kill", id, "KILL"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try? process.run()
+    }
+
+    /// As many open files as Docker gives (2^20), but never more than this process may have:
+    /// runc cannot raise a hard limit.
+    static func openFileLimit() -> RuntimeSpec.Rlimit {
+        var limit = rlimit()
+        let hard = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 ? min(UInt64(limit.rlim_max), 1 << 20) : 1024
+        return RuntimeSpec.Rlimit(type: "RLIMIT_NOFILE", hard: hard, soft: hard)
+    }
+
+    // MARK: Files
+
+    static func exists(_ url: URL) -> Bool {
+        var info = stat()
+        return lstat(url.path, &info) == 0
+    }
+
+    static func isRegularFile(_ url: URL) -> Bool {
+        var info = stat()
+        return stat(url.path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    }
+
+    static func executablePath(_ name: String) -> String? {
+        if name.contains("/") { return access(name, X_OK) == 0 ? name : nil }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
+        return path.split(separator: ":").map { "\($0)/\(name)" }.first { access($0, X_OK) == 0 }
+    }
+}
