@@ -81,7 +81,7 @@ public struct ContainerRuntime: Sendable {
         }
         return RuntimeSpec(
             process: RuntimeSpec.Process(
-                user: RuntimeSpec.User(uid: user.uid, gid: user.gid),
+                user: RuntimeSpec.User(uid: user.uid, gid: user.gid, additionalGids: user.groups),
                 args: request.command, env: environment, cwd: request.workingDirectory,
                 capabilities: .buildDefault,
                 rlimits: [Self.openFileLimit()]),

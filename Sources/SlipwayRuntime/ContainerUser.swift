@@ -8,8 +8,10 @@ public struct ContainerUser: Sendable, Hashable {
     public var uid: UInt32
     public var gid: UInt32
     public var home: String
+    /// The primary group and the groups `/etc/group` lists the user in, as Docker gives them.
+    public var groups: [UInt32] = []
 
-    public static let root = ContainerUser(uid: 0, gid: 0, home: "/root")
+    public static let root = ContainerUser(uid: 0, gid: 0, home: "/root", groups: [0])
 
     /// - Parameter rootfs: the container's root; its `/etc` files are read only if they are
     ///   regular files (a symlink there could point at the host's).
@@ -19,19 +21,23 @@ public struct ContainerUser: Sendable, Hashable {
         guard let userPart = parts.first, !userPart.isEmpty else { return .root }
         let passwd = table(rootfs.appendingPathComponent("etc/passwd"))
         var user: ContainerUser
+        var name: String?
         if let uid = UInt32(userPart) {
             let entry = passwd.first { $0.count > 3 && UInt32($0[2]) == uid }
             user = ContainerUser(uid: uid, gid: entry.flatMap { UInt32($0[3]) } ?? 0, home: entry.map(home) ?? "/")
+            name = entry?[0]
         } else if let entry = passwd.first(where: { $0.count > 3 && $0[0] == userPart }), let uid = UInt32(entry[2]), let gid = UInt32(entry[3]) {
             user = ContainerUser(uid: uid, gid: gid, home: home(entry))
+            name = entry[0]
         } else {
             throw RuntimeError.unknownUser("user '\(userPart)' is not in the image's /etc/passwd")
         }
+        let groups = table(rootfs.appendingPathComponent("etc/group"))
         if parts.count == 2 {
             let groupPart = parts[1]
             if let gid = UInt32(groupPart) {
                 user.gid = gid
-            } else if let entry = table(rootfs.appendingPathComponent("etc/group")).first(where: { $0.count > 2 && $0[0] == groupPart }),
+            } else if let entry = groups.first(where: { $0.count > 2 && $0[0] == groupPart }),
                 let gid = UInt32(entry[2])
             {
                 user.gid = gid
@@ -40,6 +46,10 @@ public struct ContainerUser: Sendable, Hashable {
             }
         }
         if user.uid == 0 && user.home == "/" { user.home = "/root" }
+        let member = name.map { name in
+            groups.filter { $0.count > 3 && $0[3].split(separator: ",").contains(Substring(name)) }.compactMap { UInt32($0[2]) }
+        } ?? []
+        user.groups = [user.gid] + member.filter { $0 != user.gid }
         return user
     }
 

@@ -31,6 +31,9 @@ public enum Scratch {
         try files(["recipe.lua": text], label: "recipe").appendingPathComponent("recipe.lua").path
     }
 
-    /// A fresh, empty content store.
-    public static func store(_ label: String = "store") throws -> ContentStore { try ContentStore(root: location(label)) }
+    /// A fresh, empty content store, in a state folder of its own (`<folder>/oci`), so the
+    /// layer cache and container bundles kept beside it are the test's own too.
+    public static func store(_ label: String = "store") throws -> ContentStore {
+        try ContentStore(root: location(label).appendingPathComponent("oci"))
+    }
 }
