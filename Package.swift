@@ -108,7 +108,7 @@ let package = Package(
         .testTarget(name: "SlipwayKernelTests", dependencies: ["SlipwayKernel"], swiftSettings: strict),
         .testTarget(name: "SlipwayDockerfileTests", dependencies: ["SlipwayDockerfile"], swiftSettings: strict),
         .testTarget(
-            name: "DockerfileBuilderTests", dependencies: ["DockerfileBuilder", "SlipwayOCI", "SlipwayTesting"],
+            name: "DockerfileBuilderTests", dependencies: ["DockerfileBuilder", "SlipwayOCI", "SlipwayRuntime", "SlipwayTesting", "SlipwayDockerfile", "SlipwayKernel"],
             swiftSettings: strict),
         .testTarget(
             name: "SlipwayOCITests", dependencies: ["SlipwayOCI", "SlipwayTesting"],

@@ -26,8 +26,9 @@ extension NativeDockerfileBuilder {
         } catch let error as RuntimeError {
             throw instruction.failure("\(error)")
         }
-        guard result.status == 0 else {
+        guard result.status == 0, !Task.isCancelled else {
             try? FileManager.default.removeItem(at: result.changes)
+            try Task.checkCancellation()
             throw instruction.failure("the command exited with status \(result.status)")
         }
         let entries: [LayerEntry]

@@ -1,5 +1,6 @@
 public import Foundation
 import Glibc
+import SlipwayKernel
 
 /// Runs processes in containers with `runc`: an overlay of cached image layers as the root, a
 /// bundle whose `config.json` comes from ``RuntimeSpec``, and the upper directory handed back
@@ -8,6 +9,9 @@ public struct ContainerRuntime: Sendable {
     /// Where bundles live while their containers run (`<state>/run`).
     public let bundles: URL
     public let runc: String
+
+    /// runc's own state (`--root`): Slipway's containers are kept apart from anyone else's.
+    var stateRoot: URL { bundles.appendingPathComponent(".runc") }
 
     public init(bundles: URL, runc: String = "runc") {
         self.bundles = bundles
@@ -136,23 +140,23 @@ public struct ContainerRuntime: Sendable {
     private func launch(id: String, bundle: URL, output: @escaping @Sendable (ContainerOutput) -> Void) async throws -> Int32 {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.executablePath(runc) ?? runc)
-        process.arguments = ["run", "--bundle", bundle.path, id]
+        let pidFile = bundle.appendingPathComponent("init.pid")
+        process.arguments = ["--root", stateRoot.path, "run", "--pid-file", pidFile.path, "--bundle", bundle.path, id]
         process.standardInput = FileHandle.nullDevice
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        let runc = runc
         let (status, runtimeErrors) = await withTaskCancellationHandler {
             async let stdout = Self.forward(out.fileHandleForReading, as: .stdout, to: output)
             async let stderr = Self.forward(err.fileHandleForReading, as: .stderr, to: output)
             let (_, errors) = await (stdout, stderr)
-            await Task.detached { process.waitUntilExit() }.value
+            await BlockingWork.run { process.waitUntilExit() }
             let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
             return (status, errors)
         } onCancel: {
-            Self.kill(id: id, runc: runc)
+            Self.kill(pidFile: pidFile)
         }
         // The process never ran (bad command, missing binary): say what runc said.
         if status != 0, let failure = runtimeErrors.last {
@@ -167,7 +171,7 @@ public struct ContainerRuntime: Sendable {
     private static func forward(
         _ handle: FileHandle, as stream: ContainerOutput.Stream, to output: @escaping @Sendable (ContainerOutput) -> Void
     ) async -> [String] {
-        await Task.detached {
+        await BlockingWork.run {
             var pending = Data()
             var errors: [String] = []
             func emit(_ bytes: Data) {
@@ -189,16 +193,16 @@ public struct ContainerRuntime: Sendable {
             }
             if !pending.isEmpty { emit(pending) }
             return errors
-        }.value
+        }
     }
 
-    private static func kill(id: String, runc: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executablePath(runc) ?? runc)
-        process.arguments = ["kill", id, "KILL"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try? process.run()
+    /// SIGKILL to the container's init process: the kernel then ends everything in its PID
+    /// namespace, and `runc run` returns (137) and removes the container.
+    private static func kill(pidFile: URL) {
+        guard let text = try? String(contentsOf: pidFile, encoding: .utf8), let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+            pid > 1
+        else { return }
+        Glibc.kill(pid, SIGKILL)
     }
 
     /// As many open files as Docker gives (2^20), but never more than this process may have:

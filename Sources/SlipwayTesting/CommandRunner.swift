@@ -1,4 +1,5 @@
 public import Foundation
+import SlipwayKernel
 
 /// Runs a built executable (the `slipway` CLI) the way a user would, capturing its output.
 public struct CommandRunner: Sendable {
@@ -38,8 +39,8 @@ public struct CommandRunner: Sendable {
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        async let stdout = Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
-        async let stderr = Task.detached { () -> Data in
+        async let stdout = BlockingWork.run { out.fileHandleForReading.readDataToEndOfFile() }
+        async let stderr = BlockingWork.run { () -> Data in
             var collected = Data()
             var interrupted = false
             while true {
@@ -51,7 +52,7 @@ public struct CommandRunner: Sendable {
                     process.interrupt()
                 }
             }
-        }.value
+        }
         let (o, e) = await (stdout, stderr)
         process.waitUntilExit()
         return Result(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))

@@ -1,4 +1,5 @@
 public import Foundation
+import SlipwayKernel
 
 /// Tests that need real tools check for them and fail with a clear message, never skip
 /// silently: a missing tool on CI means the set-up script is wrong.
@@ -59,8 +60,8 @@ public enum Shell {
             try inPipe.fileHandleForWriting.write(contentsOf: input)
             try inPipe.fileHandleForWriting.close()
         }
-        async let output = Task.detached { out.fileHandleForReading.readDataToEndOfFile() }.value
-        async let errors = Task.detached { err.fileHandleForReading.readDataToEndOfFile() }.value
+        async let output = BlockingWork.run { out.fileHandleForReading.readDataToEndOfFile() }
+        async let errors = BlockingWork.run { err.fileHandleForReading.readDataToEndOfFile() }
         let (stdout, stderr) = await (output, errors)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {

@@ -59,7 +59,9 @@ struct BuildCommand: AsyncParsableCommand {
                 epoch: Self.epoch(), compression: compression.layerCompression)
             request.network = network.mode
             request.log = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
-            let result = try await NativeDockerfileBuilder(store: store, registry: client).build(request)
+            // Ctrl-C cancels the build: a running RUN container is killed and cleaned up.
+            let builder = NativeDockerfileBuilder(store: store, registry: client)
+            let result = try await SignalCancellation.run { [request] in try await builder.build(request) }
             var pushed: [String] = []
             if !noPush {
                 for reference in references {

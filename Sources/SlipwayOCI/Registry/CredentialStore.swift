@@ -1,4 +1,5 @@
 public import Foundation
+import SlipwayKernel
 
 /// A username and password (or token) for one registry. Never printed.
 public struct Credential: Sendable, Hashable, CustomStringConvertible {
@@ -112,7 +113,7 @@ public struct CredentialStore: Sendable {
         }
         try input.fileHandleForWriting.write(contentsOf: Data(registry.utf8))
         try input.fileHandleForWriting.close()
-        let data = await Task.detached { output.fileHandleForReading.readDataToEndOfFile() }.value
+        let data = await BlockingWork.run { output.fileHandleForReading.readDataToEndOfFile() }
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { return nil }  // "credentials not found"
         struct Reply: Decodable {

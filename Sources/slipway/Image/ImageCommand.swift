@@ -24,6 +24,9 @@ func reportingErrors(_ body: () async throws -> Void) async throws {
         try await body()
     } catch let exit as ExitCode {
         throw exit
+    } catch is CancellationError {
+        FileHandle.standardError.write(Data("slipway: cancelled\n".utf8))
+        throw ExitCode.failure
     } catch let error as OCIError where error.description.hasPrefix("invalid") {
         throw ErrorReporting.exit(for: InputError(error.description), verbose: false)
     } catch {

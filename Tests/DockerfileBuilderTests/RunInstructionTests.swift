@@ -1,0 +1,105 @@
+import DockerfileBuilder
+import Foundation
+import SlipwayDockerfile
+import SlipwayKernel
+import SlipwayOCI
+import SlipwayRuntime
+import SlipwayTesting
+import Synchronization
+import Testing
+
+/// RUN through the real runtime (runc, overlayfs) on the busybox base: failures name the
+/// instruction and the exit status, the network can be taken away, cancellation leaves no
+/// container, mount or bundle behind, and unpacked layers are reused.
+@Suite(.serialized)
+struct RunInstructionTests {
+    /// A store holding the busybox base under `busybox:test`, and a context folder.
+    func setUp(_ dockerfile: String) async throws -> (ContentStore, URL) {
+        try Prerequisites.require(["runc"])
+        let store = try Scratch.store("run")
+        _ = try await NativeDockerfileBuilder(store: store, registry: RegistryClient())
+            .build(BuildRequest(context: try BusyboxImage.context(), tags: ["localhost/busybox:test"]))
+        let context = try Scratch.files(["Dockerfile": "FROM localhost/busybox:test\n" + dockerfile], label: "run-context")
+        return (store, context)
+    }
+
+    func build(_ store: ContentStore, _ context: URL, network: NetworkMode = .host, log: (@Sendable (String) -> Void)? = nil) async throws -> NativeDockerfileBuilder.Result {
+        var request = BuildRequest(context: context)
+        request.network = network
+        request.log = log
+        return try await NativeDockerfileBuilder(store: store, registry: RegistryClient()).build(request)
+    }
+
+    @Test func aFailingCommandNamesTheLineAndTheStatus() async throws {
+        let (store, context) = try await setUp("RUN echo fine\nRUN echo 'about to fail' >&2; exit 3\n")
+        let lines = LineCollector()
+        let error = await #expect(throws: DockerfileError.self) { try await build(store, context, log: lines.add) }
+        #expect(error?.location.line == 3)
+        #expect(error?.description.contains("RUN") == true)
+        #expect(error?.description.contains("exited with status 3") == true)
+        #expect(lines.all.contains("about to fail"))
+        #expect(lines.all.contains("fine"))
+    }
+
+    @Test func aMissingExecutableIsReportedAsSuch() async throws {
+        let (store, context) = try await setUp(#"RUN ["/no/such/tool", "--flag"]"# + "\n")
+        let error = await #expect(throws: DockerfileError.self) { try await build(store, context) }
+        #expect(error?.location.line == 2)
+        #expect(error?.description.contains("/no/such/tool") == true)
+    }
+
+    @Test func networkNoneLeavesOnlyLoopback() async throws {
+        let (store, context) = try await setUp("RUN cat /proc/net/dev | grep : | sed 's/:.*//' | tr -d ' ' | sort > /interfaces\n")
+        let result = try await build(store, context, network: .none)
+        let root = try await unpack(result, from: store)
+        #expect(try String(contentsOf: root.appendingPathComponent("interfaces"), encoding: .utf8) == "lo\n")
+    }
+
+    @Test func unpackedLayersAreCachedByDiffIDAndReused() async throws {
+        let (store, context) = try await setUp("RUN echo one > /one\nRUN echo two > /two\n")
+        let first = try await build(store, context)
+        let cache = LayerCache(beside: store)
+        let manifest = try JSONDecoder().decode(ImageManifest.self, from: store.data(first.manifest.digest))
+        let config = try JSONDecoder().decode(ImageConfig.self, from: store.data(manifest.config.digest))
+        for diffID in config.rootfs.diffIDs {
+            #expect(FileManager.default.fileExists(atPath: cache.directory(for: diffID).path))
+        }
+        // The RUN layers went into the cache from the containers' upper directories.
+        let two = cache.directory(for: try #require(config.rootfs.diffIDs.last))
+        #expect(try String(contentsOf: two.appendingPathComponent("two"), encoding: .utf8) == "two\n")
+        #expect(first.report.layers.map(\.kind).suffix(2) == [.run, .run])
+        // Same inputs, same image.
+        let second = try await build(store, context)
+        #expect(second.manifest.digest == first.manifest.digest)
+    }
+
+    @Test func cancellingABuildKillsTheContainerAndCleansUp() async throws {
+        let (store, context) = try await setUp("RUN echo started; sleep 300\n")
+        let lines = LineCollector()
+        let task = Task { try await build(store, context, log: lines.add) }
+        while !lines.all.contains("started") { try await Task.sleep(for: .milliseconds(20)) }
+        task.cancel()
+        await #expect(throws: (any Error).self) { try await task.value }
+        let bundles = store.root.deletingLastPathComponent().appendingPathComponent("run")
+        let left = try FileManager.default.contentsOfDirectory(atPath: bundles.path).filter { $0 != ".runc" }
+        #expect(left.isEmpty, "left behind: \(left)")
+        let mounts = try String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)
+        #expect(!mounts.contains(bundles.path))
+    }
+
+    func unpack(_ result: NativeDockerfileBuilder.Result, from store: ContentStore) async throws -> URL {
+        let manifest = try JSONDecoder().decode(ImageManifest.self, from: store.data(result.manifest.digest))
+        let root = Scratch.location("run-rootfs")
+        for layer in manifest.layers { try LayerExtractor(limits: .init(allowDevices: true)).extract(store.blobURL(layer.digest), into: root) }
+        return root
+    }
+}
+
+/// Output lines from a build, collected from any thread.
+final class LineCollector: Sendable {
+    private let lines = Mutex<[String]>([])
+
+    var all: [String] { lines.withLock { $0 } }
+
+    @Sendable func add(_ line: String) { lines.withLock { $0.append(line) } }
+}
