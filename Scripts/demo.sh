@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# `make demo`: Slipway's main job as far as it exists today.
+# `make demo`: Slipway's main job, end to end, on a loopback registry and no Docker engine.
 #  1. plan and run the example pipeline (parallel branches, retries, a library helper, values);
-#  2. start a registry on loopback, build the example site with `slipway build` (no Docker
-#     engine) and push it, rebuild it (same digest, nothing uploaded), then pull and inspect it.
+#  2. start a registry on loopback;
+#  3. build a small base image FROM scratch (Debian's busybox-static, applets installed by a RUN
+#     in a runc container) and push it;
+#  4. build an app FROM that base with COPY and RUN, push it, and show the base it recorded;
+#  5. build the app again: same digest, nothing uploaded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 slipway="$PWD/.build/debug/slipway"
@@ -11,6 +14,11 @@ registry_pid=""
 cleanup() { [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 export SLIPWAY_STATE_DIR="$work/state"
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "demo: RUN steps run in runc containers, which need root; run: sudo make demo" >&2
+  exit 1
+fi
 
 echo "== slipway plan Recipes/hello.lua"
 "$slipway" plan Recipes/hello.lua --set who=newcomer
@@ -30,14 +38,26 @@ YAML
 docker-registry serve "$work/registry.yml" > "$work/registry.log" 2>&1 &
 registry_pid=$!
 for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
-image="127.0.0.1:$port/demo/site:1"
+base="127.0.0.1:$port/demo/busybox:1"
+app="127.0.0.1:$port/demo/greet:1"
 
-echo "== a registry on 127.0.0.1:$port; slipway build -t $image Recipes/examples/static-site"
-"$slipway" build -t "$image" Recipes/examples/static-site
+# The base's context holds the busybox binary, which is not in the repository.
+cp -r Recipes/examples/busybox-base "$work/base"
+cp /bin/busybox "$work/base/busybox"
+
+echo "== a registry on 127.0.0.1:$port"
+echo "== slipway build -t $base Recipes/examples/busybox-base   (FROM scratch, busybox, RUN --install)"
+"$slipway" build -t "$base" "$work/base"
 echo
-echo "== the same build again: same digest, nothing uploaded"
-"$slipway" build -t "$image" Recipes/examples/static-site
+echo "== slipway build -t $app --build-arg BASE=$base --json Recipes/examples/busybox-app   (COPY, RUN)"
+"$slipway" build -t "$app" --build-arg "BASE=$base" --json Recipes/examples/busybox-app > "$work/app.json"
+sed -n '/"runtimeBase"/,/}/p' "$work/app.json"
+grep -E '"kind"' "$work/app.json" | tr -d ' ,' | sort | uniq -c | sed 's/^/   layers: /'
+grep -m1 '"digest"' "$work/app.json" | tr -d ' ,'
 echo
-echo "== slipway image pull $image (into a fresh store), then inspect"
-SLIPWAY_STATE_DIR="$work/other" "$slipway" image pull "$image"
-SLIPWAY_STATE_DIR="$work/other" "$slipway" image inspect "$image"
+echo "== the same app build again: same digest, nothing uploaded"
+"$slipway" build -t "$app" --build-arg "BASE=$base" Recipes/examples/busybox-app
+echo
+echo "== slipway image pull $app (into a fresh store), then inspect: the base is recorded in the manifest"
+SLIPWAY_STATE_DIR="$work/other" "$slipway" image pull "$app"
+SLIPWAY_STATE_DIR="$work/other" "$slipway" image inspect "$app"

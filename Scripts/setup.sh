@@ -15,6 +15,8 @@ packages=(
   umoci           # independent checker: unpacks our OCI layout
   buildah         # the peer the native builder is compared with (differential tests, bench)
   openssl         # makes the token server's signing certificate in tests
+  runc            # runs RUN steps in containers (crun does not work with these cgroups)
+  busybox-static  # the demo's base image and the tests' container base
 )
 
 if ! command -v swift >/dev/null 2>&1; then

@@ -49,6 +49,37 @@ struct ShippedRecipeTests {
         #expect(pulled.downloaded == 3)
     }
 
+    /// What `make demo` does: the busybox base FROM scratch (RUN in a container), then the app
+    /// FROM it with COPY and RUN; the app records its base and its RUN ran as the app user.
+    @Test func busyboxBaseAndAppExamplesBuildAndPush() async throws {
+        try Prerequisites.require(["runc"])
+        let registry = try await RegistryHarness.start()
+        defer { registry.stop() }
+        let state = Scratch.location("busybox-example-state")
+        let env = ["SLIPWAY_STATE_DIR": state.path]
+        let baseContext = Scratch.location("busybox-example")
+        try FileManager.default.copyItem(at: Self.root.appendingPathComponent("Recipes/examples/busybox-base"), to: baseContext)
+        try FileManager.default.copyItem(atPath: BusyboxImage.binary, toPath: baseContext.appendingPathComponent("busybox").path)
+        let base = "\(registry.address)/busybox:1"
+        let builtBase = try await CommandRunner.slipway().run(["build", "-t", base, baseContext.path], in: Self.root, environment: env)
+        #expect(builtBase.status == 0, "\(builtBase.stderr)")
+
+        let app = try await CommandRunner.slipway().run(
+            ["build", "-t", "\(registry.address)/greet:1", "--build-arg", "BASE=\(base)", "--json", "Recipes/examples/busybox-app"],
+            in: Self.root, environment: env)
+        #expect(app.status == 0, "\(app.stderr)")
+        #expect(app.stdout.contains("\"reference\" : \"\(base)\""))
+        #expect(app.stdout.contains(builtBase.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+
+        let store = try ContentStore.inStateDirectory(state)
+        let image = try #require(try store.resolve("\(registry.address)/greet:1"))
+        let manifest = try JSONDecoder().decode(ImageManifest.self, from: store.data(image.digest))
+        let root = Scratch.location("greet-rootfs")
+        for layer in manifest.layers { try LayerExtractor(limits: .init(allowDevices: true)).extract(store.blobURL(layer.digest), into: root) }
+        let built = try String(contentsOf: root.appendingPathComponent("var/lib/greet/built.txt"), encoding: .utf8)
+        #expect(built == "hello from app at build time, in /app\n")
+    }
+
     @Test func aRecipeWithoutItsValuesSaysWhatIsMissing() async throws {
         let result = try await CommandRunner.slipway().run(["plan", "Recipes/quick-build.lua"], in: Self.root)
         #expect(result.status == 64)
