@@ -17,6 +17,8 @@ public struct BuildRequest: Sendable {
     public var compression: LayerCompression
     /// The network RUN steps get (the host's by default, so package downloads work).
     public var network: NetworkMode = .host
+    /// Build every layer anew instead of reusing what earlier builds made.
+    public var noCache = false
     /// Receives the output of RUN steps, line by line.
     public var log: (@Sendable (String) -> Void)?
 

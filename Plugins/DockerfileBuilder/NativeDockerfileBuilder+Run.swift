@@ -10,15 +10,28 @@ extension NativeDockerfileBuilder {
     /// form goes straight into the layer cache so the next RUN need not unpack it again.
     func run(_ instruction: Instruction, in state: inout StageState, dockerfile: Dockerfile, request: BuildRequest) async throws {
         let command = try runCommand(instruction, state: state, escape: dockerfile.escape)
-        var lowers: [URL] = []
-        for (layer, diffID) in zip(state.layers, state.config.rootfs.diffIDs) {
-            lowers.append(try layerCache.unpacked(layer, diffID: diffID))
-        }
         // ARGs reach the command as environment variables (ENV wins), and are not kept in the image.
         let environment = state.args.merging(state.environment) { _, env in env }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        let container = ContainerRequest(
-            lowers: lowers, command: command, environment: environment, workingDirectory: state.container.workingDir ?? "/",
+        var container = ContainerRequest(
+            lowers: [], command: command, environment: environment, workingDirectory: state.container.workingDir ?? "/",
             user: state.container.user ?? "", network: request.network)
+
+        var key = CacheKey("run", parent: state.config.rootfs.diffIDs)
+        key.add("\(request.compression.rawValue) \(request.epoch) \(container.network.rawValue)")
+        key.add(container.workingDirectory)
+        key.add(container.user)
+        for part in command + ["--env--"] + environment { key.add(part) }
+        let cacheKey = key.finish()
+        if let record = cached(cacheKey, for: instruction, request: request) {
+            // Later COPYs need to know what this layer holds, cached or not.
+            state.noteChanges(try DirectoryScanner.entries(of: layerCache.unpacked(record.layer, diffID: record.diffID)))
+            append(record, to: &state)
+            return
+        }
+
+        for (layer, diffID) in zip(state.layers, state.config.rootfs.diffIDs) {
+            container.lowers.append(try layerCache.unpacked(layer, diffID: diffID))
+        }
         let log = request.log
         let result: ContainerResult
         do {
@@ -42,10 +55,16 @@ extension NativeDockerfileBuilder {
             try? FileManager.default.removeItem(at: result.changes)
             throw error
         }
+        let record = InstructionCache.Record(layer: written.descriptor, diffID: written.diffID)
+        instructionCache.save(record, for: cacheKey)
         state.noteChanges(entries)
-        state.layers.append(written.descriptor)
-        state.config.rootfs.diffIDs.append(written.diffID)
-        state.origins.append(LayerOrigin(kind: .run, digest: written.descriptor.digest.description))
+        append(record, to: &state)
+    }
+
+    private func append(_ record: InstructionCache.Record, to state: inout StageState) {
+        state.layers.append(record.layer)
+        state.config.rootfs.diffIDs.append(record.diffID)
+        state.origins.append(LayerOrigin(kind: .run, digest: record.layer.digest.description))
     }
 
     /// Exec form as written; shell form through the stage's SHELL; a heredoc body (`RUN <<EOF`)

@@ -14,12 +14,14 @@ public struct NativeDockerfileBuilder: Sendable {
     public let registry: RegistryClient
     let layerCache: LayerCache
     let runtime: ContainerRuntime
+    let instructionCache: InstructionCache
 
     /// Unpacked layers and container bundles live beside the store (`<state>/layers`, `<state>/run`).
     public init(store: ContentStore, registry: RegistryClient) {
         self.store = store
         self.registry = registry
         layerCache = LayerCache(beside: store)
+        instructionCache = InstructionCache(beside: store)
         runtime = ContainerRuntime(bundles: store.root.deletingLastPathComponent().appendingPathComponent("run"))
     }
 
@@ -255,13 +257,37 @@ public struct NativeDockerfileBuilder: Sendable {
             entries.append(LayerEntry(path: path, content: .bytes(Data(content.utf8)), mode: options.mode ?? 0o644,
                                       uid: options.owner?.uid ?? 0, gid: options.owner?.gid ?? 0))
         }
-        // Owners are already set per entry (root, or --chown): the writer keeps them.
-        let written = try LayerWriter(options: .init(compression: request.compression, epoch: request.epoch, keepOwnership: true))
-            .write(entries, into: store)
+        var key = CacheKey(instruction.keyword.rawValue, parent: state.config.rootfs.diffIDs)
+        key.add("\(request.compression.rawValue) \(request.epoch)")
+        // The planner lists files in directory order; the writer sorts, and so must the key.
+        for entry in entries.sorted(by: { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }) { key.add(entry, context: request.context) }
+        let layer = try cachedLayer(key.finish(), for: instruction, request: request) {
+            // Owners are already set per entry (root, or --chown): the writer keeps them.
+            try LayerWriter(options: .init(compression: request.compression, epoch: request.epoch, keepOwnership: true))
+                .write(entries, into: store)
+        }
         state.knownPaths?.formUnion(entries.map(\.path))
-        state.layers.append(written.descriptor)
-        state.config.rootfs.diffIDs.append(written.diffID)
-        state.origins.append(LayerOrigin(kind: instruction.keyword == .add ? .add : .copy, digest: written.descriptor.digest.description))
+        state.layers.append(layer.layer)
+        state.config.rootfs.diffIDs.append(layer.diffID)
+        state.origins.append(LayerOrigin(kind: instruction.keyword == .add ? .add : .copy, digest: layer.layer.digest.description))
+    }
+
+    /// The layer an earlier build made for `key`, or a new one from `make` (then remembered).
+    func cachedLayer(
+        _ key: Digest, for instruction: Instruction, request: BuildRequest, make: () throws -> LayerWriter.Written
+    ) throws -> InstructionCache.Record {
+        if let record = cached(key, for: instruction, request: request) { return record }
+        let written = try make()
+        let record = InstructionCache.Record(layer: written.descriptor, diffID: written.diffID)
+        instructionCache.save(record, for: key)
+        return record
+    }
+
+    /// An earlier build's layer for `key`, unless the build asked for none.
+    func cached(_ key: Digest, for instruction: Instruction, request: BuildRequest) -> InstructionCache.Record? {
+        guard !request.noCache, let record = instructionCache.lookup(key) else { return nil }
+        request.log?("\(instruction.location) \(instruction.name): cached (layer \(record.layer.digest.short))")
+        return record
     }
 
     private func healthcheck(_ instruction: Instruction, shell: [String]) throws -> ImageConfig.Healthcheck {

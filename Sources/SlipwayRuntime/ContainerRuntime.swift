@@ -161,8 +161,11 @@ public struct ContainerRuntime: Sendable {
         // The process never ran (bad command, missing binary): say what runc said.
         if status != 0, let failure = runtimeErrors.last {
             let message = failure.range(of: "msg=").map { String(failure[$0.upperBound...]) } ?? failure
-            let text = message.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-            throw RuntimeError.runtime(text.hasPrefix("runc run failed: ") ? String(text.dropFirst(17)) : text)
+            var text = message.trimmingCharacters(in: CharacterSet(charactersIn: "\"")).replacingOccurrences(of: "\\\"", with: "\"")
+            for prefix in ["runc run failed: ", "unable to start container process: "] where text.hasPrefix(prefix) {
+                text = String(text.dropFirst(prefix.count))
+            }
+            throw text.hasPrefix("exec: ") ? RuntimeError.cannotStart(text) : RuntimeError.runtime(text)
         }
         return status
     }

@@ -6,6 +6,8 @@ public enum RuntimeError: Error, CustomStringConvertible, Sendable, Equatable {
     case setup(String)
     /// The user named in USER (or --chown) is not in the image.
     case unknownUser(String)
+    /// The command could not be started (no such executable, not executable).
+    case cannotStart(String)
     /// The runtime itself failed before the process ran.
     case runtime(String)
 
@@ -14,6 +16,7 @@ public enum RuntimeError: Error, CustomStringConvertible, Sendable, Equatable {
         case .unavailable(let message): "containers are unavailable: \(message)"
         case .setup(let message): "cannot prepare the container: \(message)"
         case .unknownUser(let message): message
+        case .cannotStart(let message): "cannot start the command: \(message)"
         case .runtime(let message): "runc failed: \(message)"
         }
     }

@@ -26,6 +26,7 @@ struct BuildCommand: AsyncParsableCommand {
     var compression: CompressionOption = .gzip
     @Option(help: "Network for RUN steps: host (default; downloads work) or none (loopback only).") var network: NetworkOption = .host
     @Flag(help: "Build into the store only; do not push.") var noPush = false
+    @Flag(help: "Make every layer anew instead of reusing what earlier builds made.") var noCache = false
     @Flag(help: "Print the build report as JSON.") var json = false
     @OptionGroup var registry: RegistryOptions
 
@@ -58,6 +59,7 @@ struct BuildCommand: AsyncParsableCommand {
                 platform: try platform.map(Platform.init(parsing:)) ?? .host, tags: references.map(\.description),
                 epoch: Self.epoch(), compression: compression.layerCompression)
             request.network = network.mode
+            request.noCache = noCache
             request.log = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
             // Ctrl-C cancels the build: a running RUN container is killed and cleaned up.
             let builder = NativeDockerfileBuilder(store: store, registry: client)

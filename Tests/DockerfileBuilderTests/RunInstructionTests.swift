@@ -73,6 +73,32 @@ struct RunInstructionTests {
         #expect(second.manifest.digest == first.manifest.digest)
     }
 
+    @Test func aSecondBuildReusesEveryLayerAndNoCacheRunsAgain() async throws {
+        let (store, context) = try await setUp("""
+            COPY Dockerfile /src/
+            RUN cat /proc/sys/kernel/random/uuid > /build-id
+            RUN ls /src > /listing
+            """)
+        let first = try await build(store, context)
+        let lines = LineCollector()
+        let second = try await build(store, context, log: lines.add)
+        #expect(second.manifest.digest == first.manifest.digest)
+        #expect(lines.all.filter { $0.contains(": cached (layer ") }.count == 3, "\(lines.all)")
+
+        // --no-cache runs the commands again: a new build id, so a new image.
+        var request = BuildRequest(context: context)
+        request.noCache = true
+        let fresh = try await NativeDockerfileBuilder(store: store, registry: RegistryClient()).build(request)
+        #expect(fresh.manifest.digest != first.manifest.digest)
+
+        // A changed input file misses from that instruction on.
+        try "FROM localhost/busybox:test\n# changed\nCOPY Dockerfile /src/\nRUN cat /proc/sys/kernel/random/uuid > /build-id\nRUN ls /src > /listing\n"
+            .write(to: context.appendingPathComponent("Dockerfile"), atomically: true, encoding: .utf8)
+        let changed = LineCollector()
+        _ = try await build(store, context, log: changed.add)
+        #expect(changed.all.filter { $0.contains(": cached (layer ") }.isEmpty, "\(changed.all)")
+    }
+
     @Test func cancellingABuildKillsTheContainerAndCleansUp() async throws {
         let (store, context) = try await setUp("RUN echo started; sleep 300\n")
         let lines = LineCollector()

@@ -26,6 +26,12 @@ struct BuildCLITests {
         let again = try await slipway.run(["build", "-t", reference, context.path], environment: ["SLIPWAY_STATE_DIR": Scratch.location("build-state").path])
         #expect(again.stdout == first.stdout)
         #expect(again.stderr.contains("uploaded 0, already there 2"))
+
+        // In the first state directory the layer comes from the instruction cache: no layer work.
+        let cached = try await slipway.run(["build", "-t", reference, context.path], environment: env)
+        #expect(cached.stdout == first.stdout)
+        #expect(cached.stderr.contains("Dockerfile:2 COPY: cached (layer "), "\(cached.stderr)")
+        #expect(cached.stderr.contains("uploaded 0, already there 2"))
     }
 
     @Test func badDockerfileExitsSixtyFourWithFileAndLine() async throws {
