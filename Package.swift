@@ -55,7 +55,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -81,6 +81,15 @@ let package = Package(
             path: "Plugins/DockerfileBuilder", swiftSettings: strict),
 
         .target(
+            name: "BuildContexts",
+            dependencies: [
+                "SlipwayKernel", "SlipwayOCI", "SlipwayRuntime",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Plugins/BuildContexts", swiftSettings: strict),
+
+        .target(
             name: "RegistryPublisher",
             dependencies: ["SlipwayKernel", "SlipwayOCI", .product(name: "Logging", package: "swift-log")],
             path: "Plugins/RegistryPublisher", swiftSettings: strict),
@@ -90,7 +99,7 @@ let package = Package(
             dependencies: [
                 "SlipwayKernel", "SlipwayEngine", "SlipwayLua", "SlipwayOCI", .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -98,7 +107,7 @@ let package = Package(
         .executableTarget(
             name: "slipway",
             dependencies: [
-                "SlipwayKernel", "SlipwayLua", "SlipwayEngine", "SlipwayOCI", "SlipwayDockerfile", "SlipwayRuntime", "UtilitySteps", "DockerfileBuilder", "RegistryPublisher",
+                "SlipwayKernel", "SlipwayLua", "SlipwayEngine", "SlipwayOCI", "SlipwayDockerfile", "SlipwayRuntime", "UtilitySteps", "DockerfileBuilder", "RegistryPublisher", "BuildContexts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -120,6 +129,9 @@ let package = Package(
         .testTarget(
             name: "SlipwayEngineTests",
             dependencies: ["SlipwayEngine", "SlipwayKernel", "SlipwayTesting", "SlipwayLua"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "BuildContextsTests", dependencies: ["BuildContexts", "SlipwayKernel", "SlipwayTesting"],
             swiftSettings: strict),
         .testTarget(
             name: "SlipwayCLITests", dependencies: ["SlipwayTesting", "SlipwayOCI"],

@@ -17,6 +17,8 @@ packages=(
   openssl         # makes the token server's signing certificate in tests
   runc            # runs RUN steps in containers (crun does not work with these cgroups)
   busybox-static  # the demo's base image and the tests' container base
+  zstd            # the tests compress tarball contexts with it
+  xz-utils        # and with xz
 )
 
 if ! command -v swift >/dev/null 2>&1; then

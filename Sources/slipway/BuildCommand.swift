@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuildContexts
 import DockerfileBuilder
 import Foundation
 import SlipwayKernel
@@ -16,7 +17,8 @@ struct BuildCommand: AsyncParsableCommand {
             the output of RUN steps goes to stderr.
             """)
 
-    @Argument(help: "The build context: a local directory.", completion: .directory) var context: String
+    @Argument(help: "The build context: a folder, a Git URL (URL#ref:subdir; branch, tag, sha or pull/N/head) or an http(s) tarball URL.")
+    var context: String
     @Option(name: .shortAndLong, help: "Name (and push destination) of the image; repeatable.") var tag: [String] = []
     @Option(name: .shortAndLong, help: "The Dockerfile (relative to the context).") var file: String = "Dockerfile"
     @Option(name: .customLong("build-arg"), help: ArgumentHelp("Set a build argument.", valueName: "key=value")) var buildArgs: [String] = []
@@ -38,14 +40,12 @@ struct BuildCommand: AsyncParsableCommand {
         var digest: String
         var report: BuildReport
         var pushed: [String]
+        /// What the context source reported: commit, branch, subdir, url, digest.
+        var context: [String: String]
     }
 
     func run() async throws {
         try await reportingErrors {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: context, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw InputError("\(context): the build context must be a directory (Git and tarball contexts are not supported yet)")
-            }
             let references = try tag.map { try ImageReference(parsing: $0) }
             var arguments: [String: String] = [:]
             for pair in buildArgs {
@@ -53,11 +53,16 @@ struct BuildCommand: AsyncParsableCommand {
                 arguments[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
             }
             let store = try registry.store()
+            let location = try ContextLocation(parsing: context)
+            let scratch = store.root.deletingLastPathComponent().appendingPathComponent("contexts/\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: scratch) }
+            if case .local = location {} else { FileHandle.standardError.write(Data("fetching context \(location)\n".utf8)) }
+            let materialized = try await SignalCancellation.run { try await location.materialize(scratch: scratch) }
             let client = try registry.client(for: Array(Set(references.map(\.registry))))
             var request = BuildRequest(
-                context: URL(fileURLWithPath: context), dockerfile: file, buildArgs: arguments, target: target,
+                context: URL(fileURLWithPath: materialized.directory), dockerfile: file, buildArgs: arguments, target: target,
                 platform: try platform.map(Platform.init(parsing:)) ?? .host, tags: references.map(\.description),
-                epoch: Self.epoch(), compression: compression.layerCompression)
+                epoch: Self.epoch(commitTime: materialized.facts["commit_time"]), compression: compression.layerCompression)
             request.network = network.mode
             request.noCache = noCache
             request.log = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
@@ -73,16 +78,16 @@ struct BuildCommand: AsyncParsableCommand {
                 }
             }
             if json {
-                print(try JSONOutput.render(Output(digest: result.manifest.digest.description, report: result.report, pushed: pushed)))
+                print(try JSONOutput.render(Output(digest: result.manifest.digest.description, report: result.report, pushed: pushed, context: materialized.facts)))
             } else {
                 print(result.manifest.digest)
             }
         }
     }
 
-    /// `SOURCE_DATE_EPOCH` when set, else 0: reproducible by default.
-    static func epoch() -> Int64 {
-        ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int64($0) } ?? 0
+    /// `SOURCE_DATE_EPOCH` when set, else the Git commit's time, else 0: reproducible by default.
+    static func epoch(commitTime: String? = nil) -> Int64 {
+        ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int64($0) } ?? commitTime.flatMap { Int64($0) } ?? 0
     }
 }
 

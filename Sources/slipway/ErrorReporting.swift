@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuildContexts
 import Foundation
 import SlipwayDockerfile
 import SlipwayKernel
@@ -13,7 +14,7 @@ enum ErrorReporting {
             invalid = true
             message = "error: \(error)"
             if verbose, let traceback = error.traceback { message += "\n" + traceback }
-        case is PipelineValidationError, is InputError, is PluginError, is ConfigurationError, is DockerfileError:
+        case is PipelineValidationError, is InputError, is PluginError, is ConfigurationError, is DockerfileError, is GitLocator.Invalid:
             invalid = true
             message = "error: \(message)"
         default:

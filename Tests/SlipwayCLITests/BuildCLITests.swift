@@ -34,6 +34,25 @@ struct BuildCLITests {
         #expect(cached.stderr.contains("uploaded 0, already there 2"))
     }
 
+    @Test func buildsFromAGitContextAndRecordsTheCommit() async throws {
+        let server = try await GitServer.start()
+        defer { server.stop() }
+        let shas = try await server.createRepository("site", commits: [
+            (branch: "main", files: ["web/Dockerfile": "FROM scratch\nCOPY index.html /srv/\n", "web/index.html": "<h1>from git</h1>\n"]),
+        ])
+        let env = ["SLIPWAY_STATE_DIR": Scratch.location("build-state").path]
+        let build = try await slipway.run(["build", "--no-push", "--json", "-t", "local/git:1", server.gitURL("site") + "#main:web"], environment: env)
+        #expect(build.status == 0, "\(build.stderr)")
+        #expect(build.stdout.contains("\"commit\" : \"\(shas[0])\""), "\(build.stdout)")
+        #expect(build.stdout.contains("\"subdir\" : \"web\""))
+        #expect(build.stderr.contains("fetching context git://"))
+
+        let hostile = try await slipway.run(["build", "--no-push", server.gitURL("site") + "#--upload-pack=touch /tmp/slipway-cli-pwned"], environment: env)
+        #expect(hostile.status == 64)
+        #expect(hostile.stderr.contains("refusing the Git ref '--upload-pack=touch /tmp/slipway-cli-pwned'"))
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/slipway-cli-pwned"))
+    }
+
     @Test func badDockerfileExitsSixtyFourWithFileAndLine() async throws {
         let context = try Scratch.files(["Dockerfile": "FROM scratch\nCOPY\n"])
         let result = try await slipway.run(["build", "--no-push", context.path], environment: ["SLIPWAY_STATE_DIR": Scratch.location("build-state").path])

@@ -1,0 +1,79 @@
+public import Foundation
+import Glibc
+import SlipwayKernel
+
+/// Runs a host tool (`git`, `buildah`) to completion: output captured off the cooperative
+/// pool, cancellation kills the tool, and failures reported with the tool's own words.
+public struct ExternalCommand: Sendable {
+    public var executable: String
+    public var arguments: [String]
+    /// Added to (and overriding) this process's environment.
+    public var environment: [String: String] = [:]
+    public var directory: URL?
+    /// How the command is shown in errors and logs, when the arguments hold something secret.
+    public var displayName: String?
+
+    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], directory: URL? = nil) {
+        self.executable = executable
+        self.arguments = arguments
+        self.environment = environment
+        self.directory = directory
+    }
+
+    public struct Output: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+    }
+
+    public struct Failure: Error, CustomStringConvertible, Sendable {
+        public var command: String
+        public var status: Int32
+        public var stderr: String
+        public var description: String {
+            let detail = stderr.split(separator: "\n").suffix(5).joined(separator: "\n")
+            return "\(command) exited with status \(status)" + (detail.isEmpty ? "" : ": \(detail)")
+        }
+    }
+
+    /// - Throws: ``RuntimeError/unavailable(_:)`` when the tool is not installed, ``Failure`` when it
+    ///   exits non-zero, `CancellationError` when cancelled.
+    @discardableResult
+    public func run() async throws -> Output {
+        let output = try await runAllowingFailure()
+        guard output.status == 0 else {
+            throw Failure(command: displayName ?? ([executable] + arguments).joined(separator: " "), status: output.status, stderr: output.stderr)
+        }
+        return output
+    }
+
+    public func runAllowingFailure() async throws -> Output {
+        guard let path = ContainerRuntime.executablePath(executable) else {
+            throw RuntimeError.unavailable("'\(executable)' is not installed (Scripts/setup.sh lists what Slipway needs)")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        if let directory { process.currentDirectoryURL = directory }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let pid = process.processIdentifier
+        let (stdout, stderr) = await withTaskCancellationHandler {
+            async let stdout = BlockingWork.run { out.fileHandleForReading.readDataToEndOfFile() }
+            async let stderr = BlockingWork.run { err.fileHandleForReading.readDataToEndOfFile() }
+            return await (stdout, stderr)
+        } onCancel: {
+            // SIGKILL, not SIGTERM: the child may have inherited a signal mask that blocks SIGTERM.
+            kill(pid, SIGKILL)
+        }
+        await BlockingWork.run { process.waitUntilExit() }
+        try Task.checkCancellation()
+        return Output(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}
