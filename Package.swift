@@ -76,7 +76,8 @@ let package = Package(
         .target(
             name: "DockerfileBuilder",
             dependencies: [
-                "SlipwayKernel", "SlipwayDockerfile", "SlipwayOCI", "SlipwayRuntime", .product(name: "Logging", package: "swift-log"),
+                "SlipwayKernel", "SlipwayDockerfile", "SlipwayOCI", "SlipwayRuntime", "BuildContexts",
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Plugins/DockerfileBuilder", swiftSettings: strict),
 

@@ -2,13 +2,17 @@ import Foundation
 import Logging
 public import SlipwayKernel
 public import SlipwayOCI
+import BuildContexts
+public import SlipwayRuntime
 
 /// `build { context = ".", file = "Dockerfile", tags = { "reg/app:1" }, build_args = { K = "v" } }`:
-/// builds with the native builder into Slipway's store. Dependents read `digest` and `tags`;
-/// a `push { }` step sends the result to registries.
+/// builds with the native builder into Slipway's store. The context is a folder, a Git locator
+/// (`https://host/repo.git#main:app`) or an http(s) tarball URL. Dependents read `digest`,
+/// `tags`, `base` and `context` (the commit, branch, subdir a Git context reported); a
+/// `push { }` step sends the result to registries.
 public struct BuildStep: PluginKind, StepRunner {
     public struct Configuration: Decodable, Sendable {
-        /// A local directory, relative to where `slipway run` is started.
+        /// A folder (relative to where `slipway run` is started), a Git locator or a tarball URL.
         public var context: String
         public var file: String?
         public var tags: [String]?
@@ -16,17 +20,26 @@ public struct BuildStep: PluginKind, StepRunner {
         public var target: String?
         public var platform: String?
         public var compression: LayerCompression?
+        /// `host` (default) or `none`: the network RUN instructions get.
+        public var network: NetworkMode?
+        public var noCache: Bool?
         public var inputs: [StepID]?
     }
 
     public static let kind = "build"
-    public static let summary = "build a Dockerfile with the native builder (no RUN yet)"
+    public static let summary = "build a Dockerfile with the native builder (RUN in runc containers) from a folder, Git or a tarball"
     private let configuration: Configuration
     private let tags: [String]
     private let platform: Platform
+    private let location: ContextLocation
 
     public init(configuration: Configuration) throws {
         self.configuration = configuration
+        do {
+            location = try ContextLocation(parsing: configuration.context)
+        } catch {
+            throw ConfigurationError(path: [.key("context")], message: "\(error)")
+        }
         do {
             tags = try (configuration.tags ?? []).map { try ImageReference(parsing: $0).description }
             platform = try configuration.platform.map(Platform.init(parsing:)) ?? .host
@@ -37,16 +50,26 @@ public struct BuildStep: PluginKind, StepRunner {
 
     public func run(in context: StepContext) async throws -> StepOutput {
         let store = try ContentStore.openDefault()
-        let request = BuildRequest(
-            context: URL(fileURLWithPath: configuration.context), dockerfile: configuration.file ?? "Dockerfile",
+        let scratch = URL(fileURLWithPath: context.workDirectory).appendingPathComponent("contexts/\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        if case .local = location {} else { context.logger.info("fetching context \(location)") }
+        let materialized = try await location.materialize(scratch: scratch)
+        let environment = ProcessInfo.processInfo.environment
+        var request = BuildRequest(
+            context: URL(fileURLWithPath: materialized.directory), dockerfile: configuration.file ?? "Dockerfile",
             buildArgs: configuration.buildArgs ?? [:], target: configuration.target, platform: platform, tags: tags,
-            epoch: ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int64($0) } ?? 0,
+            epoch: environment["SOURCE_DATE_EPOCH"].flatMap { Int64($0) } ?? materialized.facts["commit_time"].flatMap { Int64($0) } ?? 0,
             compression: configuration.compression ?? .gzip)
+        request.network = configuration.network ?? .host
+        request.noCache = configuration.noCache ?? false
+        let logger = context.logger
+        request.log = { line in logger.info("\(line)") }
         let result = try await NativeDockerfileBuilder(store: store, registry: RegistryClient()).build(request)
         context.logger.info("built \(result.manifest.digest) (\(result.report.layers.count) layers)")
         var fields: [String: ConfigValue] = [
             "digest": .string(result.manifest.digest.description),
             "tags": .array(tags.map { .string($0) }),
+            "context": .object(materialized.facts.mapValues { .string($0) }),
         ]
         if let base = result.report.runtimeBase {
             fields["base"] = .object(["reference": .string(base.reference), "digest": .string(base.digest)])

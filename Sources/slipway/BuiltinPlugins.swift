@@ -1,3 +1,4 @@
+import BuildContexts
 import DockerfileBuilder
 import RegistryPublisher
 import SlipwayKernel
@@ -5,7 +6,7 @@ import UtilitySteps
 
 /// Every plugin this binary ships with. Static on purpose: no discovery at run time.
 enum BuiltinPlugins {
-    static let all: [any PluginKind.Type] = UtilitySteps.all + [BuildStep.self, PushStep.self]
+    static let all: [any PluginKind.Type] = UtilitySteps.all + [BuildStep.self, PushStep.self, GitContext.self, TarballContext.self]
 
     static func registry() throws -> PluginRegistry {
         var registry = PluginRegistry()

@@ -9,8 +9,9 @@ struct PluginsCommand: ParsableCommand {
     func run() throws {
         let registry = try BuiltinPlugins.registry()
         let width = registry.all.map(\.kind.count).max() ?? 0
+        let roleWidth = registry.all.map(\.role.rawValue.count).max() ?? 0
         for entry in registry.all {
-            print("\(entry.kind.padding(toLength: width, withPad: " ", startingAt: 0))  \(entry.role.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))  \(entry.summary)")
+            print("\(entry.kind.padding(toLength: width, withPad: " ", startingAt: 0))  \(entry.role.rawValue.padding(toLength: roleWidth, withPad: " ", startingAt: 0))  \(entry.summary)")
         }
     }
 }

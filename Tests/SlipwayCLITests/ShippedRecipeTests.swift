@@ -38,6 +38,19 @@ struct ShippedRecipeTests {
         #expect(quick.status == 0, "\(quick.stderr)")
         #expect(quick.stderr.contains("pushed \(registry.address)/site:1: uploaded 2"))
 
+        // The same recipe with a Git context.
+        let server = try await GitServer.start()
+        defer { server.stop() }
+        try await server.createRepository("site", commits: [
+            (branch: "main", files: ["web/Dockerfile": "FROM scratch\nCOPY index.html /srv/\n", "web/index.html": "<h1>git</h1>\n"]),
+        ])
+        let fromGit = try await CommandRunner.slipway().run(
+            ["run", "Recipes/quick-build.lua", "--set", "tag=\(registry.address)/site:git", "--set", "context=\(server.gitURL("site"))#main:web"],
+            in: Self.root, environment: env)
+        #expect(fromGit.status == 0, "\(fromGit.stderr)")
+        #expect(fromGit.stderr.contains("[image] fetching context git://"), "\(fromGit.stderr)")
+        #expect(fromGit.stderr.contains("pushed \(registry.address)/site:git: uploaded 2"))
+
         let multi = try await CommandRunner.slipway().run(
             ["run", "Recipes/multi-stage.lua", "--set", "registry=\(registry.address)", "--set", "version=1.0"], in: Self.root, environment: env)
         #expect(multi.status == 0, "\(multi.stderr)")
@@ -83,7 +96,7 @@ struct ShippedRecipeTests {
     @Test func aRecipeWithoutItsValuesSaysWhatIsMissing() async throws {
         let result = try await CommandRunner.slipway().run(["plan", "Recipes/quick-build.lua"], in: Self.root)
         #expect(result.status == 64)
-        #expect(result.stderr.contains("Recipes/quick-build.lua:4: set the destination: --set tag="))
+        #expect(result.stderr.contains("Recipes/quick-build.lua:7: set the destination: --set tag="))
     }
 
     @Test func helloRecipeRuns() async throws {
