@@ -8,6 +8,10 @@ public struct BuildRequest: Sendable {
     /// The Dockerfile; relative paths are relative to the context.
     public var dockerfile: String
     public var buildArgs: [String: String]
+    /// Build arguments whose values are masked (`***`) in every log line and error of the build.
+    /// They reach ARG expansion and RUN like any other; an image keeps one only if the
+    /// Dockerfile copies it into ENV, a LABEL or a file.
+    public var secretBuildArgs: [String: String] = [:]
     public var target: String?
     public var platform: Platform
     /// Names to give the result in the store (full references).

@@ -34,6 +34,22 @@ public struct NativeDockerfileBuilder: Sendable {
     /// - Throws: ``DockerfileError`` (file:line) for problems in the Dockerfile or its sources,
     ///   ``RegistryError``/``OCIError`` for bases that cannot be fetched.
     public func build(_ request: BuildRequest) async throws -> Result {
+        guard !request.secretBuildArgs.isEmpty else { return try await buildUnmasked(request) }
+        let masker = SecretMasker(secrets: request.secretBuildArgs.values)
+        var request = request
+        request.buildArgs.merge(request.secretBuildArgs) { _, secret in secret }
+        if let log = request.log {
+            request.log = { @Sendable line in log(masker.mask(line)) }
+        }
+        do {
+            return try await buildUnmasked(request)
+        } catch var error as DockerfileError {
+            error.message = masker.mask(error.message)
+            throw error
+        }
+    }
+
+    private func buildUnmasked(_ request: BuildRequest) async throws -> Result {
         let dockerfileURL = request.dockerfileURL
         guard let text = try? String(contentsOf: dockerfileURL, encoding: .utf8) else {
             throw DockerfileError(location: SourceLocation(file: request.dockerfile, line: 0), message: "cannot read the Dockerfile at \(dockerfileURL.path)")

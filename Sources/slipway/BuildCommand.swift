@@ -22,6 +22,12 @@ struct BuildCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Name (and push destination) of the image; repeatable.") var tag: [String] = []
     @Option(name: .shortAndLong, help: "The Dockerfile (relative to the context).") var file: String = "Dockerfile"
     @Option(name: .customLong("build-arg"), help: ArgumentHelp("Set a build argument.", valueName: "key=value")) var buildArgs: [String] = []
+    @Option(
+        name: .customLong("secret-build-arg"),
+        help: ArgumentHelp(
+            "A build argument masked (***) in all output. Give only the key to take the value from the environment variable of that name, which keeps it out of process listings.",
+            valueName: "key[=value]"))
+    var secretBuildArgs: [String] = []
     @Option(help: "Build this stage (default: the last).") var target: String?
     @Option(help: "Target platform (os/arch[/variant]).") var platform: String?
     @Option(help: "Layer compression: gzip (default, readable everywhere), zstd (much faster; needs containerd 1.5+ or Docker 23+), none.")
@@ -52,6 +58,16 @@ struct BuildCommand: AsyncParsableCommand {
                 guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else { throw InputError("--build-arg \(pair): expected key=value") }
                 arguments[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
             }
+            var secrets: [String: String] = [:]
+            for entry in secretBuildArgs {
+                if let equals = entry.firstIndex(of: "="), equals != entry.startIndex {
+                    secrets[String(entry[..<equals])] = String(entry[entry.index(after: equals)...])
+                } else if let value = ProcessInfo.processInfo.environment[entry], !entry.isEmpty {
+                    secrets[entry] = value
+                } else {
+                    throw InputError("--secret-build-arg \(entry): expected key=value, or the name of a set environment variable")
+                }
+            }
             let store = try registry.store()
             let location = try ContextLocation(parsing: context)
             let scratch = store.root.deletingLastPathComponent().appendingPathComponent("contexts/\(UUID().uuidString)")
@@ -65,6 +81,7 @@ struct BuildCommand: AsyncParsableCommand {
                 epoch: Self.epoch(commitTime: materialized.facts["commit_time"]), compression: compression.layerCompression)
             request.network = network.mode
             request.noCache = noCache
+            request.secretBuildArgs = secrets
             request.log = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
             // Ctrl-C cancels the build: a running RUN container is killed and cleaned up.
             let builder = NativeDockerfileBuilder(store: store, registry: client)

@@ -41,6 +41,25 @@ struct RunInstructionTests {
         #expect(lines.all.contains("fine"))
     }
 
+    @Test func secretBuildArgumentsAreMaskedInOutputAndErrors() async throws {
+        let (store, context) = try await setUp("""
+            ARG TOKEN
+            RUN echo "using token $TOKEN" && test -n "$TOKEN"
+            RUN echo "again $TOKEN" >&2; exit 7
+            """)
+        var request = BuildRequest(context: context)
+        request.secretBuildArgs = ["TOKEN": "s3cret-value"]
+        let lines = LineCollector()
+        request.log = lines.add
+        let error = await #expect(throws: DockerfileError.self) {
+            try await NativeDockerfileBuilder(store: store, registry: RegistryClient()).build(request)
+        }
+        #expect(error?.description.contains("exited with status 7") == true)
+        #expect(lines.all.contains("using token ***"), "\(lines.all)")
+        #expect(lines.all.contains("again ***"))
+        #expect(!lines.all.joined().contains("s3cret-value"))
+    }
+
     @Test func aMissingExecutableIsReportedAsSuch() async throws {
         let (store, context) = try await setUp(#"RUN ["/no/such/tool", "--flag"]"# + "\n")
         let error = await #expect(throws: DockerfileError.self) { try await build(store, context) }

@@ -69,6 +69,23 @@ struct BuildCLITests {
         #expect(inspect.stdout.contains(MediaType.ociLayerZstd))
     }
 
+    @Test func secretBuildArgumentsComeFromTheEnvironmentAndStayOutOfTheOutput() async throws {
+        try Prerequisites.require(["runc"])
+        let context = try BusyboxImage.context()
+        let env = ["SLIPWAY_STATE_DIR": Scratch.location("build-state").path, "DEPLOY_TOKEN": "tok-123-secret"]
+        let base = try await slipway.run(["build", "--no-push", "-t", "localhost/busybox:secret", context.path], environment: env)
+        #expect(base.status == 0, "\(base.stderr)")
+        let app = try Scratch.files(["Dockerfile": "FROM localhost/busybox:secret\nARG DEPLOY_TOKEN\nRUN echo \"deploying with $DEPLOY_TOKEN\"\n"])
+        let build = try await slipway.run(["build", "--no-push", "--json", "--secret-build-arg", "DEPLOY_TOKEN", app.path], environment: env)
+        #expect(build.status == 0, "\(build.stderr)")
+        #expect(build.stderr.contains("deploying with ***"), "\(build.stderr)")
+        #expect(!(build.stdout + build.stderr).contains("tok-123-secret"))
+
+        let missing = try await slipway.run(["build", "--no-push", "--secret-build-arg", "NOT_SET_ANYWHERE", app.path], environment: env)
+        #expect(missing.status == 64)
+        #expect(missing.stderr.contains("--secret-build-arg NOT_SET_ANYWHERE: expected key=value, or the name of a set environment variable"))
+    }
+
     @Test func pushWithoutTagIsAUsageError() async throws {
         let result = try await slipway.run(["build", "."])
         #expect(result.status == 64)
