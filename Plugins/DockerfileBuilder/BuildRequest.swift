@@ -1,6 +1,8 @@
 public import Foundation
 public import SlipwayOCI
 public import SlipwayRuntime
+import SlipwayDockerfile
+import SlipwayKernel
 
 /// What to build: a context directory, a Dockerfile, arguments, a target stage and platform.
 public struct BuildRequest: Sendable {
@@ -38,6 +40,14 @@ public struct BuildRequest: Sendable {
         self.tags = tags
         self.epoch = epoch
         self.compression = compression
+    }
+
+    /// - Throws: ``DockerfileError`` naming the file (and line, for syntax errors).
+    func parseDockerfile() throws -> Dockerfile {
+        guard let text = try? String(contentsOf: dockerfileURL, encoding: .utf8) else {
+            throw DockerfileError(location: SourceLocation(file: dockerfile, line: 0), message: "cannot read the Dockerfile at \(dockerfileURL.path)")
+        }
+        return try Dockerfile.parse(text, file: dockerfile)
     }
 
     var dockerfileURL: URL {

@@ -23,6 +23,8 @@ public struct BuildStep: PluginKind, StepRunner {
         /// `host` (default) or `none`: the network RUN instructions get.
         public var network: NetworkMode?
         public var noCache: Bool?
+        /// `native` (default) or `buildah`.
+        public var builder: BuilderChoice?
         public var inputs: [StepID]?
     }
 
@@ -64,7 +66,7 @@ public struct BuildStep: PluginKind, StepRunner {
         request.noCache = configuration.noCache ?? false
         let logger = context.logger
         request.log = { line in logger.info("\(line)") }
-        let result = try await NativeDockerfileBuilder(store: store, registry: RegistryClient()).build(request)
+        let result = try await (configuration.builder ?? .native).build(request, store: store, registry: RegistryClient())
         context.logger.info("built \(result.manifest.digest) (\(result.report.layers.count) layers)")
         var fields: [String: ConfigValue] = [
             "digest": .string(result.manifest.digest.description),

@@ -50,19 +50,15 @@ public struct NativeDockerfileBuilder: Sendable {
     }
 
     private func buildUnmasked(_ request: BuildRequest) async throws -> Result {
-        let dockerfileURL = request.dockerfileURL
-        guard let text = try? String(contentsOf: dockerfileURL, encoding: .utf8) else {
-            throw DockerfileError(location: SourceLocation(file: request.dockerfile, line: 0), message: "cannot read the Dockerfile at \(dockerfileURL.path)")
-        }
-        let dockerfile = try Dockerfile.parse(text, file: request.dockerfile)
-        let ignore = try DockerIgnore.load(context: request.context, dockerfile: dockerfileURL)
-        let globals = try globalArgs(dockerfile, request: request)
+        let dockerfile = try request.parseDockerfile()
+        let ignore = try DockerIgnore.load(context: request.context, dockerfile: request.dockerfileURL)
+        let globals = try dockerfile.globalArgValues(buildArgs: request.buildArgs)
         let target = try dockerfile.stage(named: request.target)
         var states: [Int: StageState] = [:]
         var buildTimeBases: [BaseImage] = []
         var scratch = Scratchpad()
         defer { scratch.removeAll() }
-        for stage in try stagesNeeded(for: target, in: dockerfile) {
+        for stage in dockerfile.stages(neededFor: target) {
             var state = try await initialState(for: stage, dockerfile: dockerfile, globals: globals, states: states, request: request)
             state.globalArgs = globals
             for instruction in stage.instructions {
@@ -77,37 +73,6 @@ public struct NativeDockerfileBuilder: Sendable {
     }
 
     // MARK: Stages
-
-    /// ARGs before the first FROM: defaults, overridden by build arguments.
-    private func globalArgs(_ dockerfile: Dockerfile, request: BuildRequest) throws -> [String: String] {
-        var values: [String: String] = [:]
-        for instruction in dockerfile.globalArgs {
-            for (key, value) in try instruction.keyValues(ShellWords(escape: dockerfile.escape, environment: values)) {
-                if let given = request.buildArgs[key] { values[key] = given } else if let value { values[key] = value }
-            }
-        }
-        return values
-    }
-
-    /// The target and every stage it uses (FROM another stage, COPY --from), in order.
-    private func stagesNeeded(for target: Stage, in dockerfile: Dockerfile) throws -> [Stage] {
-        var needed = Set<Int>()
-        var pending = [target.index]
-        while let index = pending.popLast() {
-            guard needed.insert(index).inserted else { continue }
-            let stage = dockerfile.stages[index]
-            var references = [stage.base.lowercased()]
-            references += stage.instructions.compactMap { $0.keyword == .copy ? $0.flag("from")?.lowercased() : nil }
-            for reference in references {
-                if let other = dockerfile.stages.first(where: { $0.name == reference && $0.index < index }) {
-                    pending.append(other.index)
-                } else if let number = Int(reference), number < index, number >= 0 {
-                    pending.append(number)
-                }
-            }
-        }
-        return dockerfile.stages.filter { needed.contains($0.index) }
-    }
 
     private func initialState(
         for stage: Stage, dockerfile: Dockerfile, globals: [String: String], states: [Int: StageState], request: BuildRequest
@@ -137,16 +102,7 @@ public struct NativeDockerfileBuilder: Sendable {
         } catch {
             throw stage.from.failure("\(error)")
         }
-        let descriptor: Descriptor
-        if let local = try store.resolve(reference.description) {
-            descriptor = local
-        } else {
-            do {
-                descriptor = try await registry.pull(reference, platform: platform, into: store).descriptor
-            } catch {
-                throw stage.from.failure("base image \(reference) is not available from \(reference.registry): \(error)")
-            }
-        }
+        let descriptor = try await BaseResolver(store: store, registry: registry).resolve(reference, platform: platform, for: stage.from)
         let manifest = try CanonicalJSON.decode(ImageManifest.self, from: store.data(descriptor.digest), what: "manifest of \(reference)")
         let config = try CanonicalJSON.decode(ImageConfig.self, from: store.data(manifest.config.digest), what: "config of \(reference)")
         var state = StageState(

@@ -170,34 +170,20 @@ public struct ContainerRuntime: Sendable {
         return status
     }
 
-    /// Passes each line on; returns runc's own error lines (`time="..." level=error msg="..."`).
+    /// Passes each line on; returns runc's own error lines (`time="..." level=error msg="..."`),
+    /// which are reported as the error rather than as the command's output.
     private static func forward(
         _ handle: FileHandle, as stream: ContainerOutput.Stream, to output: @escaping @Sendable (ContainerOutput) -> Void
     ) async -> [String] {
-        await BlockingWork.run {
-            var pending = Data()
-            var errors: [String] = []
-            func emit(_ bytes: Data) {
-                let text = String(decoding: bytes, as: UTF8.self)
-                if stream == .stderr, text.hasPrefix("time=\""), text.contains("level=error") {
-                    errors.append(text)  // reported as the error, not as the command's output
-                } else {
-                    output(ContainerOutput(stream: stream, text: text))
-                }
-            }
-            while true {
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
-                pending.append(chunk)
-                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                    emit(pending[pending.startIndex..<newline])
-                    pending.removeSubrange(pending.startIndex...newline)
-                }
-            }
-            if !pending.isEmpty { emit(pending) }
-            return errors
+        let text = await PipeLines.read(handle) { line in
+            if stream == .stderr, isRuntimeError(line) { return }
+            output(ContainerOutput(stream: stream, text: line))
         }
+        guard stream == .stderr else { return [] }
+        return String(decoding: text, as: UTF8.self).split(separator: "\n").map(String.init).filter(isRuntimeError)
     }
+
+    private static func isRuntimeError(_ line: String) -> Bool { line.hasPrefix("time=\"") && line.contains("level=error") }
 
     /// SIGKILL to the container's init process: the kernel then ends everything in its PID
     /// namespace, and `runc run` returns (137) and removes the container.

@@ -12,6 +12,8 @@ public struct ExternalCommand: Sendable {
     public var directory: URL?
     /// How the command is shown in errors and logs, when the arguments hold something secret.
     public var displayName: String?
+    /// Receives output lines (both streams) as they arrive.
+    public var lines: (@Sendable (String) -> Void)?
 
     public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], directory: URL? = nil) {
         self.executable = executable
@@ -64,8 +66,9 @@ public struct ExternalCommand: Sendable {
         try process.run()
         let pid = process.processIdentifier
         let (stdout, stderr) = await withTaskCancellationHandler {
-            async let stdout = BlockingWork.run { out.fileHandleForReading.readDataToEndOfFile() }
-            async let stderr = BlockingWork.run { err.fileHandleForReading.readDataToEndOfFile() }
+            let each = lines ?? { _ in }
+            async let stdout = PipeLines.read(out.fileHandleForReading, each: each)
+            async let stderr = PipeLines.read(err.fileHandleForReading, each: each)
             return await (stdout, stderr)
         } onCancel: {
             // SIGKILL, not SIGTERM: the child may have inherited a signal mask that blocks SIGTERM.

@@ -33,6 +33,7 @@ struct BuildCommand: AsyncParsableCommand {
     @Option(help: "Layer compression: gzip (default, readable everywhere), zstd (much faster; needs containerd 1.5+ or Docker 23+), none.")
     var compression: CompressionOption = .gzip
     @Option(help: "Network for RUN steps: host (default; downloads work) or none (loopback only).") var network: NetworkOption = .host
+    @Option(help: "native (default) or buildah (the buildah command, vfs storage, chroot isolation).") var builder: BuilderOption = .native
     @Flag(help: "Build into the store only; do not push.") var noPush = false
     @Flag(help: "Make every layer anew instead of reusing what earlier builds made.") var noCache = false
     @Flag(help: "Print the build report as JSON.") var json = false
@@ -84,8 +85,7 @@ struct BuildCommand: AsyncParsableCommand {
             request.secretBuildArgs = secrets
             request.log = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
             // Ctrl-C cancels the build: a running RUN container is killed and cleaned up.
-            let builder = NativeDockerfileBuilder(store: store, registry: client)
-            let result = try await SignalCancellation.run { [request] in try await builder.build(request) }
+            let result = try await SignalCancellation.run { [request, builder] in try await builder.choice.build(request, store: store, registry: client) }
             var pushed: [String] = []
             if !noPush {
                 for reference in references {
@@ -129,6 +129,18 @@ enum NetworkOption: String, ExpressibleByArgument, CaseIterable {
         switch self {
         case .host: .host
         case .none: .none
+        }
+    }
+}
+
+/// `--builder` values.
+enum BuilderOption: String, ExpressibleByArgument, CaseIterable {
+    case native, buildah
+
+    var choice: BuilderChoice {
+        switch self {
+        case .native: .native
+        case .buildah: .buildah
         }
     }
 }

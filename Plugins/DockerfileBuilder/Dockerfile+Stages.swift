@@ -1,0 +1,34 @@
+import SlipwayDockerfile
+
+extension Dockerfile {
+    /// ARGs before the first FROM: defaults, overridden by build arguments.
+    func globalArgValues(buildArgs: [String: String]) throws -> [String: String] {
+        var values: [String: String] = [:]
+        for instruction in globalArgs {
+            for (key, value) in try instruction.keyValues(ShellWords(escape: escape, environment: values)) {
+                if let given = buildArgs[key] { values[key] = given } else if let value { values[key] = value }
+            }
+        }
+        return values
+    }
+
+    /// The target and every stage it uses (FROM another stage, COPY --from), in order.
+    func stages(neededFor target: Stage) -> [Stage] {
+        var needed = Set<Int>()
+        var pending = [target.index]
+        while let index = pending.popLast() {
+            guard needed.insert(index).inserted else { continue }
+            let stage = stages[index]
+            var references = [stage.base.lowercased()]
+            references += stage.instructions.compactMap { $0.keyword == .copy ? $0.flag("from")?.lowercased() : nil }
+            for reference in references {
+                if let other = stages.first(where: { $0.name == reference && $0.index < index }) {
+                    pending.append(other.index)
+                } else if let number = Int(reference), number < index, number >= 0 {
+                    pending.append(number)
+                }
+            }
+        }
+        return stages.filter { needed.contains($0.index) }
+    }
+}
