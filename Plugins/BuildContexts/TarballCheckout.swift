@@ -33,7 +33,12 @@ public struct TarballCheckout: Sendable {
         }
         let download = directory.deletingLastPathComponent().appendingPathComponent(".\(UUID().uuidString).download")
         defer { try? FileManager.default.removeItem(at: download) }
-        let digest = try await fetch(to: download)
+        let digest: Digest
+        do {
+            digest = try await HTTPDownload(url: url, limit: limit, client: client).fetch(to: download)
+        } catch let failure as HTTPDownload.Failure {
+            throw Failure(description: failure.description)
+        }
         do {
             // Unpacked, a context may be larger than its download, but not without bound.
             let limits = LayerExtractor.Limits(maxEntries: 200_000, maxTotalBytes: limit * 8, allowDevices: false, keepOwnership: false)
@@ -42,34 +47,5 @@ public struct TarballCheckout: Sendable {
             throw Failure(description: "refusing the tarball context \(url): \(error)")
         }
         return MaterializedContext(directory: directory.path, facts: ["url": url, "digest": digest.description])
-    }
-
-    private func fetch(to file: URL) async throws -> Digest {
-        var request = HTTPClientRequest(url: url)
-        request.method = .GET
-        let response: HTTPClientResponse
-        do {
-            response = try await client.execute(request, timeout: .seconds(30))
-        } catch {
-            throw Failure(description: "cannot download \(url): \(error)")
-        }
-        guard response.status == .ok else { throw Failure(description: "cannot download \(url): HTTP \(response.status.code)") }
-        if let length = response.headers.first(name: "Content-Length").flatMap(Int64.init), length > limit {
-            throw Failure(description: "\(url) is \(length) bytes, more than the context limit of \(limit); not downloading it")
-        }
-        guard FileManager.default.createFile(atPath: file.path, contents: nil) else {
-            throw Failure(description: "cannot create \(file.path)")
-        }
-        let handle = try FileHandle(forWritingTo: file)
-        defer { try? handle.close() }
-        var hasher = DigestHasher()
-        for try await chunk in response.body {
-            guard hasher.count + Int64(chunk.readableBytes) <= limit else {
-                throw Failure(description: "\(url) is larger than the context limit of \(limit) bytes; download stopped")
-            }
-            chunk.withUnsafeReadableBytes { hasher.update($0) }
-            try chunk.withUnsafeReadableBytes { try handle.write(contentsOf: Data($0)) }
-        }
-        return hasher.finalize()
     }
 }

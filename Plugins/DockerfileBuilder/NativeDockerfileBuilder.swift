@@ -3,6 +3,7 @@ public import SlipwayKernel
 public import SlipwayOCI
 import SlipwayDockerfile
 import SlipwayRuntime
+import BuildContexts
 
 /// Builds Dockerfiles without a daemon: metadata instructions edit the config, COPY and ADD
 /// write layers straight from the context (no filesystem snapshot), FROM resolves bases
@@ -187,7 +188,7 @@ public struct NativeDockerfileBuilder: Sendable {
         states: [Int: StageState], scratch: inout Scratchpad
     ) async throws {
         let words = state.words(escape: dockerfile.escape)
-        let (sources, destination) = try instruction.sourcesAndDestination(words)
+        let (allSources, destination) = try instruction.sourcesAndDestination(words)
         var options = CopyPlanner.Options(existing: state.knownPaths)
         if let chown = instruction.flag("chown") {
             let parts = try words.word(chown).split(separator: ":").map(String.init)
@@ -202,9 +203,9 @@ public struct NativeDockerfileBuilder: Sendable {
             }
             options.mode = mode
         }
-        if instruction.keyword == .add, sources.contains(where: { $0.contains("://") }) {
-            throw instruction.failure("ADD of URLs is not supported yet; download in an earlier step or COPY a local file")
-        }
+        // ADD of a URL: the file as downloaded (never unpacked), as Docker does.
+        let urls = instruction.keyword == .add ? allSources.filter { $0.contains("://") } : []
+        let sources = allSources.filter { !urls.contains($0) }
 
         var root = request.context
         var rules = ignore
@@ -222,6 +223,9 @@ public struct NativeDockerfileBuilder: Sendable {
         }
         var entries = sources.isEmpty ? [] : try planner.entries(
             sources: sources, destination: destination, workdir: state.container.workingDir ?? "/", options: options)
+        for url in urls {
+            entries.append(try await download(url, to: destination, instruction: instruction, state: state, options: options, scratch: &scratch))
+        }
         for heredoc in instruction.heredocs {
             let content = heredoc.expands ? (try? words.word(heredoc.content)) ?? heredoc.content : heredoc.content
             let target = destination.hasSuffix("/") ? destination + heredoc.name : destination
@@ -261,6 +265,44 @@ public struct NativeDockerfileBuilder: Sendable {
         request.log?("\(instruction.location) \(instruction.name): cached (layer \(record.layer.digest.short))")
         return record
     }
+
+    /// One URL source of ADD, downloaded into the scratch space. Mode 0600 unless --chmod, as in
+    /// Docker; `--checksum=sha256:...` is verified.
+    private func download(
+        _ url: String, to destination: String, instruction: Instruction, state: StageState, options: CopyPlanner.Options,
+        scratch: inout Scratchpad
+    ) async throws -> LayerEntry {
+        guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
+            throw instruction.failure("ADD can download http(s) URLs only, not '\(url)'")
+        }
+        let file = try scratch.directory().appendingPathComponent(UUID().uuidString)
+        let digest: Digest
+        do {
+            digest = try await HTTPDownload(url: url, limit: Self.addDownloadLimit).fetch(to: file)
+        } catch {
+            throw instruction.failure("\(error)")
+        }
+        if let checksum = instruction.flag("checksum"), checksum != digest.description {
+            throw instruction.failure("\(url) has checksum \(digest), not the \(checksum) that --checksum expects")
+        }
+        var target = destination
+        if target.hasSuffix("/") {
+            let path = url.split(separator: "?", maxSplits: 1).first.map(String.init) ?? url
+            let name = path.split(separator: "/").last.map(String.init) ?? ""
+            guard !name.isEmpty, !path.hasSuffix("/"), name != ".." else {
+                throw instruction.failure("cannot tell a file name from \(url); give the destination a name")
+            }
+            target += name
+        }
+        let workdir = state.container.workingDir ?? "/"
+        let path = DockerIgnore.cleanPath(target.hasPrefix("/") ? target : workdir + "/" + target)
+        let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int64) ?? 0
+        return LayerEntry(path: path, content: .file(source: file, size: size ?? 0), mode: options.mode ?? 0o600,
+                          uid: options.owner?.uid ?? 0, gid: options.owner?.gid ?? 0)
+    }
+
+    /// The largest file ADD downloads.
+    static let addDownloadLimit: Int64 = 8 << 30
 
     private func healthcheck(_ instruction: Instruction, shell: [String]) throws -> ImageConfig.Healthcheck {
         var check = ImageConfig.Healthcheck()

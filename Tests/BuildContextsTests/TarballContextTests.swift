@@ -76,7 +76,7 @@ struct TarballContextTests {
             try await TarballCheckout(url: "http://127.0.0.1:\(server.port)/big.tar", limit: 1 << 20)
                 .materialize(into: try Scratch.directory("tarball-big").appendingPathComponent("context"))
         }
-        #expect(error?.description.contains("more than the context limit of 1048576") == true, "\(error?.description ?? "")")
+        #expect(error?.description.contains("more than the limit of 1048576") == true, "\(error?.description ?? "")")
     }
 
     @Test func aMissingTarballNamesTheURLAndStatus() async throws {

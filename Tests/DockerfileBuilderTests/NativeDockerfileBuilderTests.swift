@@ -140,6 +140,46 @@ struct NativeDockerfileBuilderTests {
         }
     }
 
+    @Test func addDownloadsURLsWithoutUnpackingThem() async throws {
+        let tarball = try OCITestImages.tarball(["inside.txt": "x\n"])
+        let server = try await LoopbackHTTPServer.start { request in
+            switch request.uri {
+            case "/files/tool.tar": .init(status: 200, body: tarball)
+            case "/files/notes.txt": .init(status: 200, body: Data("notes\n".utf8))
+            default: .init(status: 404)
+            }
+        }
+        defer { server.stop() }
+        let base = "http://127.0.0.1:\(server.port)/files"
+        let context = try Scratch.files(["Dockerfile": """
+            FROM scratch
+            ADD \(base)/tool.tar /downloads/
+            ADD --chmod=0644 --checksum=\(Digest.sha256(of: Data("notes\n".utf8))) \(base)/notes.txt /etc/notes
+            """])
+        let store = try Scratch.store()
+        let result = try await NativeDockerfileBuilder(store: store, registry: RegistryClient()).build(BuildRequest(context: context))
+        let manifest = try JSONDecoder().decode(ImageManifest.self, from: store.data(result.manifest.digest))
+        let root = Scratch.location("add-url")
+        for layer in manifest.layers { try LayerExtractor(limits: .init(keepOwnership: false)).extract(store.blobURL(layer.digest), into: root) }
+        let tool = root.appendingPathComponent("downloads/tool.tar")
+        #expect(try Data(contentsOf: tool) == tarball)  // kept as downloaded, not unpacked
+        #expect(try FileManager.default.attributesOfItem(atPath: tool.path)[.posixPermissions] as? Int == 0o600)
+        #expect(try FileManager.default.attributesOfItem(atPath: root.appendingPathComponent("etc/notes").path)[.posixPermissions] as? Int == 0o644)
+        #expect(result.report.layers.map(\.kind) == [.add, .add])
+
+        for (line, expected) in [
+            ("ADD --checksum=sha256:\(String(repeating: "0", count: 64)) \(base)/notes.txt /n", "not the sha256:000"),
+            ("ADD \(base)/missing.txt /m", "cannot download \(base)/missing.txt: HTTP 404"),
+        ] {
+            let bad = try Scratch.files(["Dockerfile": "FROM scratch\n" + line + "\n"])
+            let error = await #expect(throws: DockerfileError.self) {
+                try await NativeDockerfileBuilder(store: store, registry: RegistryClient()).build(BuildRequest(context: bad))
+            }
+            #expect(error?.location.line == 2)
+            #expect(error?.description.contains(expected) == true, "\(error?.description ?? "")")
+        }
+    }
+
     @Test func missingBaseNamesTheReferenceAndRegistry() async throws {
         let registry = try await RegistryHarness.start()
         let context = try Scratch.files(["Dockerfile": "FROM \(registry.address)/does/not:exist\n"])
