@@ -19,10 +19,9 @@ struct CopyPlanner {
     struct Options {
         var owner: (uid: UInt32, gid: UInt32)?
         var mode: UInt32?
-        /// Paths the stage is known to have; nil when it sits on an image whose files we have not
-        /// indexed (then no parent directory entries are written, so an existing directory such
-        /// as /tmp keeps its mode and owner).
-        var existing: Set<String>?
+        /// Whether the stage already has a path: an existing directory such as /tmp keeps its
+        /// mode and owner, a missing one is created (with the --chown owner).
+        var exists: (String) -> Bool = { _ in false }
     }
 
     func entries(sources: [String], destination: String, workdir: String, options: Options) throws -> [LayerEntry] {
@@ -80,11 +79,7 @@ struct CopyPlanner {
             return entry
         }
         entries += parents(of: target, options)
-        if let existing = options.existing {
-            entries.removeAll { createdPaths.contains($0.path) && existing.contains($0.path) }
-        } else {
-            entries.removeAll { createdPaths.contains($0.path) }
-        }
+        entries.removeAll { createdPaths.contains($0.path) && options.exists($0.path) }
         // One entry per path; the last word wins (a parent added twice, a file copied twice).
         var byPath: [String: LayerEntry] = [:]
         for entry in entries { byPath[entry.path] = entry }
@@ -110,12 +105,11 @@ struct CopyPlanner {
         LayerEntry(path: path, content: .directory, mode: 0o755, uid: options.owner?.uid ?? 0, gid: options.owner?.gid ?? 0)
     }
 
-    /// Missing directories above `path`, when the stage's contents are known.
+    /// Missing directories above `path`.
     private func parents(of path: String, _ options: Options) -> [LayerEntry] {
-        guard let existing = options.existing else { return [] }
         let parts = path.split(separator: "/")
         guard parts.count > 1 else { return [] }
-        return (1..<parts.count).map { parts[0..<$0].joined(separator: "/") }.filter { !existing.contains($0) }.map { created($0, options) }
+        return (1..<parts.count).map { parts[0..<$0].joined(separator: "/") }.filter { !options.exists($0) }.map { created($0, options) }
     }
 
     /// The context-relative paths a source names: itself, or every match of a glob.

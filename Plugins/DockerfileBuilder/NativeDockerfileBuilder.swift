@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 public import SlipwayKernel
 public import SlipwayOCI
 import SlipwayDockerfile
@@ -189,13 +190,10 @@ public struct NativeDockerfileBuilder: Sendable {
     ) async throws {
         let words = state.words(escape: dockerfile.escape)
         let (allSources, destination) = try instruction.sourcesAndDestination(words)
-        var options = CopyPlanner.Options(existing: state.knownPaths)
+        var options = CopyPlanner.Options()
+        options.exists = pathIndex(of: state)
         if let chown = instruction.flag("chown") {
-            let parts = try words.word(chown).split(separator: ":").map(String.init)
-            guard (1...2).contains(parts.count), let uid = UInt32(parts[0]), let gid = UInt32(parts.count == 2 ? parts[1] : parts[0]) else {
-                throw instruction.failure("--chown needs numeric ids (uid[:gid]); user and group names are not resolved yet")
-            }
-            options.owner = (uid, gid)
+            options.owner = try owner(try words.word(chown), of: state, for: instruction)
         }
         if let chmod = instruction.flag("chmod") {
             guard let mode = UInt32(try words.word(chmod), radix: 8), mode <= 0o7777 else {
@@ -264,6 +262,54 @@ public struct NativeDockerfileBuilder: Sendable {
         guard !request.noCache, let record = instructionCache.lookup(key) else { return nil }
         request.log?("\(instruction.location) \(instruction.name): cached (layer \(record.layer.digest.short))")
         return record
+    }
+
+    /// `--chown` owner: numbers as given (a lone uid is also the gid, as in Docker); names from
+    /// the stage's own /etc/passwd and /etc/group, found in its topmost layer that has them.
+    private func owner(_ text: String, of state: StageState, for instruction: Instruction) throws -> (uid: UInt32, gid: UInt32) {
+        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        guard (1...2).contains(parts.count), !parts[0].isEmpty else { throw instruction.failure("--chown needs user[:group]") }
+        if let uid = UInt32(parts[0]), parts.count == 1 || UInt32(parts[1]) != nil {
+            return (uid, parts.count == 2 ? UInt32(parts[1])! : uid)
+        }
+        do {
+            let user = try ContainerUser.resolve(
+                text, passwd: try file("etc/passwd", in: state), group: try file("etc/group", in: state))
+            // A user without a group takes the uid as its gid too, as Docker documents.
+            return (user.uid, parts.count == 2 ? user.gid : user.uid)
+        } catch let error as RuntimeError {
+            throw instruction.failure("--chown=\(text): \(error)")
+        }
+    }
+
+    /// Whether the stage has a path: from the paths this build wrote when it knows all of them
+    /// (scratch-based stages), else from its layers as unpacked in the layer cache.
+    private func pathIndex(of state: StageState) -> (String) -> Bool {
+        if let known = state.knownPaths { return { known.contains($0) } }
+        let layers = Array(zip(state.layers, state.config.rootfs.diffIDs).reversed())
+        let cache = layerCache
+        return { path in
+            for (layer, diffID) in layers {
+                guard let root = try? cache.unpacked(layer, diffID: diffID) else { return false }
+                var info = stat()
+                if lstat(root.appendingPathComponent(path).path, &info) == 0 {
+                    return !((info.st_mode & S_IFMT) == S_IFCHR && info.st_rdev == 0)  // an overlay whiteout
+                }
+                if LayerCache.hidesLowerLayers(path, in: root) { return false }
+            }
+            return false
+        }
+    }
+
+    /// A file of the stage as its layers stack up: the topmost layer that has it (or deleted it) wins.
+    private func file(_ path: String, in state: StageState) throws -> URL? {
+        for (layer, diffID) in zip(state.layers, state.config.rootfs.diffIDs).reversed() {
+            let candidate = try layerCache.unpacked(layer, diffID: diffID).appendingPathComponent(path)
+            var info = stat()
+            guard lstat(candidate.path, &info) == 0 else { continue }
+            return (info.st_mode & S_IFMT) == S_IFREG ? candidate : nil  // a whiteout or anything else: no such file
+        }
+        return nil
     }
 
     /// One URL source of ADD, downloaded into the scratch space. Mode 0600 unless --chmod, as in

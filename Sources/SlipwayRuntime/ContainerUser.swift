@@ -17,9 +17,14 @@ public struct ContainerUser: Sendable, Hashable {
     ///   regular files (a symlink there could point at the host's).
     /// - Throws: ``RuntimeError/unknownUser(_:)`` naming what is missing.
     public static func resolve(_ text: String, in rootfs: URL) throws -> ContainerUser {
+        try resolve(text, passwd: rootfs.appendingPathComponent("etc/passwd"), group: rootfs.appendingPathComponent("etc/group"))
+    }
+
+    /// The same, with the image's `passwd` and `group` files given (nil when the image has none).
+    public static func resolve(_ text: String, passwd passwdFile: URL?, group groupFile: URL?) throws -> ContainerUser {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
         guard let userPart = parts.first, !userPart.isEmpty else { return .root }
-        let passwd = table(rootfs.appendingPathComponent("etc/passwd"))
+        let passwd = passwdFile.map(table) ?? []
         var user: ContainerUser
         var name: String?
         if let uid = UInt32(userPart) {
@@ -32,7 +37,7 @@ public struct ContainerUser: Sendable, Hashable {
         } else {
             throw RuntimeError.unknownUser("user '\(userPart)' is not in the image's /etc/passwd")
         }
-        let groups = table(rootfs.appendingPathComponent("etc/group"))
+        let groups = groupFile.map(table) ?? []
         if parts.count == 2 {
             let groupPart = parts[1]
             if let gid = UInt32(groupPart) {

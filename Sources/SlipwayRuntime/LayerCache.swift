@@ -1,5 +1,7 @@
 public import Foundation
 public import SlipwayOCI
+import CArchive
+import Glibc
 
 /// Image layers unpacked once per diffID, each in overlayfs's own format (whiteouts as 0/0
 /// devices, opaque directories as xattrs), so any stack of them can be the lower layers of an
@@ -54,6 +56,18 @@ public struct LayerCache: Sendable {
             }
         }
         return target
+    }
+
+    /// Whether an unpacked layer marks a directory above `path` opaque, hiding what lower
+    /// layers have there.
+    public static func hidesLowerLayers(_ path: String, in layer: URL) -> Bool {
+        var current = layer
+        for part in path.split(separator: "/").dropLast() {
+            current = current.appendingPathComponent(String(part))
+            var value: [CChar] = [0, 0]
+            if getxattr(current.path, "trusted.overlay.opaque", &value, 1) == 1, value[0] == CChar(UInt8(ascii: "y")) { return true }
+        }
+        return false
     }
 
     private func stagingDirectory() throws -> URL {

@@ -87,6 +87,13 @@ struct DifferentialRunTests {
                 && echo x > /tmp/pack/a/b/c && cd /tmp && tar -cf /tmp/pack.tar pack && rm -rf /tmp/pack \\
                 && mkdir /unpacked && tar -xf /tmp/pack.tar -C /unpacked && rm /tmp/pack.tar && t > /opt/tool-output
             """),
+        Case(name: "COPY --chown by user and group name, from the image's own /etc/passwd", dockerfile: """
+            FROM ${BASE}
+            COPY --chown=app:app main.txt /home/app/main.txt
+            COPY --chown=app main.txt /srv/by-user.txt
+            COPY --chown=1000:root main.txt /srv/mixed.txt
+            RUN stat -c '%u:%g %n' /home/app/main.txt /srv/by-user.txt /srv/mixed.txt > /owners.txt
+            """, files: ["main.txt": "owned\n"]),
         Case(name: "a RUN that changes nothing, metadata after RUN", dockerfile: """
             FROM ${BASE}
             RUN true

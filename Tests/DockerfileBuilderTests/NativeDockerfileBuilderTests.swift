@@ -125,7 +125,7 @@ struct NativeDockerfileBuilderTests {
         ("FROM scratch\nCOPY missing.txt /x\n", "Dockerfile:2: COPY: 'missing.txt' does not match any file"),
         ("FROM scratch\nRUN echo hi\n", #"Dockerfile:2: RUN: cannot start the command: exec: "/bin/sh": stat /bin/sh: no such file"#),
         ("FROM scratch\nCOPY ../outside /x\n", "Dockerfile:2: COPY: '../outside' is outside the build context"),
-        ("FROM scratch\nCOPY --chown=app:app a.txt /x\n", "Dockerfile:2: COPY: --chown needs numeric ids"),
+        ("FROM scratch\nCOPY --chown=app:app a.txt /x\n", "Dockerfile:2: COPY: --chown=app:app: user 'app' is not in the image's /etc/passwd"),
         ("FROM scratch\nCOPY --from=nowhere /a /b\n", "Dockerfile:2: COPY: --from=nowhere names no earlier stage"),
         ("FROM scratch\nENV A=${B:?B must be set}\n", "Dockerfile:2: ENV: B must be set"),
         ("FROM scratch\nCOPY a.txt\n", "Dockerfile:2: COPY: requires at least one source and a destination"),
