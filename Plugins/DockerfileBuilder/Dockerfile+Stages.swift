@@ -18,17 +18,23 @@ extension Dockerfile {
         var pending = [target.index]
         while let index = pending.popLast() {
             guard needed.insert(index).inserted else { continue }
-            let stage = stages[index]
-            var references = [stage.base.lowercased()]
-            references += stage.instructions.compactMap { $0.keyword == .copy ? $0.flag("from")?.lowercased() : nil }
-            for reference in references {
-                if let other = stages.first(where: { $0.name == reference && $0.index < index }) {
-                    pending.append(other.index)
-                } else if let number = Int(reference), number < index, number >= 0 {
-                    pending.append(number)
-                }
-            }
+            pending += dependencies(of: stages[index])
         }
         return stages.filter { needed.contains($0.index) }
+    }
+
+    /// The earlier stages a stage uses: its FROM, and the sources of COPY --from.
+    func dependencies(of stage: Stage) -> Set<Int> {
+        var references = [stage.base.lowercased()]
+        references += stage.instructions.compactMap { $0.keyword == .copy || $0.keyword == .add ? $0.flag("from")?.lowercased() : nil }
+        var result = Set<Int>()
+        for reference in references {
+            if let other = stages.first(where: { $0.name == reference && $0.index < stage.index }) {
+                result.insert(other.index)
+            } else if let number = Int(reference), number < stage.index, number >= 0 {
+                result.insert(number)
+            }
+        }
+        return result
     }
 }

@@ -56,25 +56,50 @@ public struct NativeDockerfileBuilder: Sendable {
         let ignore = try DockerIgnore.load(context: request.context, dockerfile: request.dockerfileURL)
         let globals = try dockerfile.globalArgValues(buildArgs: request.buildArgs)
         let target = try dockerfile.stage(named: request.target)
+        // Stages run as soon as the stages they use are done; independent ones run together.
         var states: [Int: StageState] = [:]
-        var buildTimeBases: [BaseImage] = []
-        var scratch = Scratchpad()
-        defer { scratch.removeAll() }
-        for stage in dockerfile.stages(neededFor: target) {
-            var state = try await initialState(for: stage, dockerfile: dockerfile, globals: globals, states: states, request: request)
-            state.globalArgs = globals
-            for instruction in stage.instructions {
-                try await apply(
-                    instruction, to: &state, dockerfile: dockerfile, request: request, ignore: ignore, states: states, scratch: &scratch)
+        var pending = dockerfile.stages(neededFor: target)
+        let prefixed = pending.count > 1
+        while !pending.isEmpty {
+            let ready = pending.filter { dockerfile.dependencies(of: $0).isSubset(of: Set(states.keys)) }
+            guard !ready.isEmpty else { throw target.from.failure("the stages depend on each other in a cycle") }
+            pending.removeAll { stage in ready.contains { $0.index == stage.index } }
+            let done = states
+            try await withThrowingTaskGroup(of: (Int, StageState).self) { group in
+                for stage in ready {
+                    var stageRequest = request
+                    if prefixed, let log = request.log {
+                        let label = stage.name ?? "stage \(stage.index)"
+                        stageRequest.log = { line in log("[\(label)] \(line)") }
+                    }
+                    group.addTask {
+                        let state = try await self.build(stage, dockerfile: dockerfile, globals: globals, request: stageRequest, ignore: ignore, states: done)
+                        return (stage.index, state)
+                    }
+                }
+                for try await (index, state) in group { states[index] = state }
             }
-            if stage.index != target.index, let base = state.base { buildTimeBases.append(base) }
-            states[stage.index] = state
         }
+        let buildTimeBases = states.filter { $0.key != target.index }.sorted { $0.key < $1.key }.compactMap(\.value.base)
         let final = states[target.index]!
         return try finish(final, request: request, buildTimeBases: buildTimeBases)
     }
 
     // MARK: Stages
+
+    /// One stage, instruction by instruction, on the finished states of the stages it uses.
+    private func build(
+        _ stage: Stage, dockerfile: Dockerfile, globals: [String: String], request: BuildRequest, ignore: DockerIgnore, states: [Int: StageState]
+    ) async throws -> StageState {
+        var scratch = Scratchpad()
+        defer { scratch.removeAll() }
+        var state = try await initialState(for: stage, dockerfile: dockerfile, globals: globals, states: states, request: request)
+        state.globalArgs = globals
+        for instruction in stage.instructions {
+            try await apply(instruction, to: &state, dockerfile: dockerfile, request: request, ignore: ignore, states: states, scratch: &scratch)
+        }
+        return state
+    }
 
     private func initialState(
         for stage: Stage, dockerfile: Dockerfile, globals: [String: String], states: [Int: StageState], request: BuildRequest

@@ -118,6 +118,25 @@ struct RunInstructionTests {
         #expect(changed.all.filter { $0.contains(": cached (layer ") }.isEmpty, "\(changed.all)")
     }
 
+    /// Two independent stages meet over loopback: the listener gives up after 60 s, so the
+    /// build only succeeds if both stages run at the same time.
+    @Test func independentStagesRunTogether() async throws {
+        let port = try RegistryHarness.freePort()
+        let (store, context) = try await setUp("""
+            RUN timeout 60 nc -l -p \(port) > /received.txt
+            FROM localhost/busybox:test AS sender
+            RUN for i in $(seq 600); do echo "hello from the sender" | nc 127.0.0.1 \(port) && break; sleep 0.1; done
+            FROM localhost/busybox:test
+            COPY --from=0 /received.txt /
+            COPY --from=sender /etc/passwd /sender-passwd
+            """)
+        let lines = LineCollector()
+        let result = try await build(store, context, log: lines.add)
+        let root = try await unpack(result, from: store)
+        #expect(try String(contentsOf: root.appendingPathComponent("received.txt"), encoding: .utf8) == "hello from the sender\n")
+        #expect(result.report.buildTimeBases.count == 2)
+    }
+
     @Test func cancellingABuildKillsTheContainerAndCleansUp() async throws {
         let (store, context) = try await setUp("RUN echo started; sleep 300\n")
         let lines = LineCollector()
