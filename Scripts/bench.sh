@@ -126,3 +126,28 @@ if command -v buildah > /dev/null; then
   echo "T3 rebuild + push after one file changed (median of 5): $(awk '{print $1}' "$work/t3" | median)s  (target <= 0.5 s)"
   unset SLIPWAY_STATE_DIR
 fi
+
+# 5. The demo app: FROM a busybox base in the registry, COPY and two RUN steps, build + push.
+#    Cold each time (fresh state/storage, a fresh registry holding only the base), median of 5.
+if command -v buildah > /dev/null && command -v runc > /dev/null && [ "$(id -u)" -eq 0 ]; then
+  base_ctx="$work/base-context"; cp -r Recipes/examples/busybox-base "$base_ctx"; cp /bin/busybox "$base_ctx/busybox"
+  app() { # tool n
+    start_registry
+    SLIPWAY_STATE_DIR="$work/base-state" "$slipway" build -t "127.0.0.1:$port/busybox:1" "$base_ctx" > /dev/null 2>&1
+    rm -rf "$work/base-state"
+    if [ "$1" = slipway ]; then
+      SLIPWAY_STATE_DIR="$work/app-state-$2" time_of "$slipway" build -t "127.0.0.1:$port/greet:$2" --build-arg "BASE=127.0.0.1:$port/busybox:1" Recipes/examples/busybox-app
+    else
+      local b="buildah --storage-driver vfs --root $work/app-buildah-$2/root --runroot $work/app-buildah-$2/run"
+      /usr/bin/time -f "%e %M %U" -o "$work/time" bash -c "$b bud --isolation chroot --tls-verify=false -q --build-arg BASE=127.0.0.1:$port/busybox:1 -t localhost/greet:$2 Recipes/examples/busybox-app > /dev/null && $b push -q --tls-verify=false localhost/greet:$2 docker://127.0.0.1:$port/greet:$2 > /dev/null" 2> "$work/stderr" || { cat "$work/stderr" >&2; exit 1; }
+      cat "$work/time"
+    fi
+    rm -rf "$work"/app-state-* "$work"/app-buildah-*
+  }
+  for tool in buildah slipway; do for n in 1 2 3 4 5; do app $tool $n; done > "$work/app-$tool"; done
+  sa=$(awk '{print $1}' "$work/app-slipway" | median); ba=$(awk '{print $1}' "$work/app-buildah" | median)
+  echo "demo app build+push (busybox base, COPY + 2 RUN; median of 5): slipway ${sa}s  buildah ${ba}s  ratio slipway/buildah $(ratio $sa $ba)"
+else
+  echo "demo app: skipped (needs root, runc and buildah)"
+fi
+
