@@ -20,6 +20,13 @@ trap cleanup EXIT
 time_of() { /usr/bin/time -f "%e %M %U" -o "$work/time" "$@" >/dev/null 2>"$work/stderr" || { cat "$work/stderr" >&2; exit 1; }; cat "$work/time"; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+# buildah_time STORAGE CONTEXT DESTINATION [bud flags...]: "seconds peak_rss_kb user" of a
+# buildah build + push with its own vfs storage and chroot isolation.
+buildah_time() {
+  local b="buildah --storage-driver vfs --root $1/root --runroot $1/run" context=$2 destination=$3; shift 3
+  /usr/bin/time -f "%e %M %U" -o "$work/time" bash -c "$b bud --isolation chroot -q $* -t localhost/bench:1 '$context' > /dev/null && $b push -q --tls-verify=false localhost/bench:1 docker://$destination > /dev/null" 2> "$work/stderr" || { cat "$work/stderr" >&2; exit 1; }
+  cat "$work/time"
+}
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); sha_ni: $(grep -q sha_ni /proc/cpuinfo && echo yes || echo no)"
 
@@ -105,9 +112,7 @@ if command -v buildah > /dev/null; then
     if [ "$1" = slipway ]; then
       SLIPWAY_STATE_DIR="$work/t1-state-$2" time_of "$slipway" build -t "127.0.0.1:$port/t1:$2" "$ctx"
     else
-      local b="buildah --storage-driver vfs --root $work/t1-buildah-$2/root --runroot $work/t1-buildah-$2/run"
-      /usr/bin/time -f "%e %M %U" -o "$work/time" bash -c "$b bud --isolation chroot -q -t localhost/t1:$2 '$ctx' > /dev/null && $b push -q --tls-verify=false localhost/t1:$2 docker://127.0.0.1:$port/t1:$2 > /dev/null" 2> "$work/stderr" || { cat "$work/stderr" >&2; exit 1; }
-      cat "$work/time"
+      buildah_time "$work/t1-buildah-$2" "$ctx" "127.0.0.1:$port/t1:$2"
     fi
     rm -rf "$work"/t1-state-* "$work"/t1-buildah-*
   }
@@ -138,9 +143,7 @@ if command -v buildah > /dev/null && command -v runc > /dev/null && [ "$(id -u)"
     if [ "$1" = slipway ]; then
       SLIPWAY_STATE_DIR="$work/app-state-$2" time_of "$slipway" build -t "127.0.0.1:$port/greet:$2" --build-arg "BASE=127.0.0.1:$port/busybox:1" Recipes/examples/busybox-app
     else
-      local b="buildah --storage-driver vfs --root $work/app-buildah-$2/root --runroot $work/app-buildah-$2/run"
-      /usr/bin/time -f "%e %M %U" -o "$work/time" bash -c "$b bud --isolation chroot --tls-verify=false -q --build-arg BASE=127.0.0.1:$port/busybox:1 -t localhost/greet:$2 Recipes/examples/busybox-app > /dev/null && $b push -q --tls-verify=false localhost/greet:$2 docker://127.0.0.1:$port/greet:$2 > /dev/null" 2> "$work/stderr" || { cat "$work/stderr" >&2; exit 1; }
-      cat "$work/time"
+      buildah_time "$work/app-buildah-$2" Recipes/examples/busybox-app "127.0.0.1:$port/greet:$2" --tls-verify=false --build-arg "BASE=127.0.0.1:$port/busybox:1"
     fi
     rm -rf "$work"/app-state-* "$work"/app-buildah-*
   }

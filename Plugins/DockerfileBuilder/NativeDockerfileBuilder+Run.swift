@@ -23,8 +23,10 @@ extension NativeDockerfileBuilder {
         for part in command + ["--env--"] + environment { key.add(part) }
         let cacheKey = key.finish()
         if let record = cached(cacheKey, for: instruction, request: request) {
-            // Later COPYs need to know what this layer holds, cached or not.
-            state.noteChanges(try DirectoryScanner.entries(of: layerCache.unpacked(record.layer, diffID: record.diffID)))
+            // Later COPYs on a scratch stage need to know what this layer holds, cached or not.
+            if state.knownPaths != nil {
+                state.noteChanges(try DirectoryScanner.entries(of: layerCache.unpacked(record.layer, diffID: record.diffID)))
+            }
             append(record, to: &state)
             return
         }

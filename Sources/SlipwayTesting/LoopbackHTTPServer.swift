@@ -88,7 +88,8 @@ public final class LoopbackHTTPServer: Sendable {
                         method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) }, body: body)
                     let response = await handler(request)
                     var headers = HTTPHeaders(response.headers.map { ($0.name, $0.value) })
-                    if !headers.contains(name: "Content-Length") { headers.add(name: "Content-Length", value: "\(response.body.count)") }
+                    // A handler that sets Transfer-Encoding gets a chunked body with no length.
+                    if !headers.contains(name: "Content-Length") && !headers.contains(name: "Transfer-Encoding") { headers.add(name: "Content-Length", value: "\(response.body.count)") }
                     let status = HTTPResponseStatus(statusCode: response.status)
                     try await outbound.write(.head(HTTPResponseHead(version: head.version, status: status, headers: headers)))
                     if head.method != .HEAD && !response.body.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: response.body)))) }

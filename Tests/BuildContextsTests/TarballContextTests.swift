@@ -79,6 +79,20 @@ struct TarballContextTests {
         #expect(error?.description.contains("more than the limit of 1048576") == true, "\(error?.description ?? "")")
     }
 
+    /// No Content-Length: the limit is enforced on the bytes as they stream in.
+    @Test func anOversizedStreamIsCutOff() async throws {
+        let server = try await LoopbackHTTPServer.start { _ in
+            .init(status: 200, headers: [("Transfer-Encoding", "chunked")], body: Data(count: 3 << 20))
+        }
+        defer { server.stop() }
+        let scratch = try Scratch.directory("tarball-stream")
+        let error = await #expect(throws: TarballCheckout.Failure.self) {
+            try await TarballCheckout(url: "http://127.0.0.1:\(server.port)/stream.tar", limit: 1 << 20).materialize(into: scratch.appendingPathComponent("context"))
+        }
+        #expect(error?.description.contains("is larger than the limit of 1048576 bytes; download stopped") == true, "\(error?.description ?? "")")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty)  // the partial download is gone
+    }
+
     @Test func aMissingTarballNamesTheURLAndStatus() async throws {
         let server = try await serve([:])
         defer { server.stop() }
