@@ -1,11 +1,11 @@
 import CZlib
 import CZstd
 
-/// Compresses a byte stream incrementally (gzip through zlib, zstd through libzstd), handing
-/// compressed output to a sink. Deterministic: same input and settings, same bytes.
+/// Compresses a byte stream incrementally (gzip through zlib on every core, zstd through
+/// libzstd), handing compressed output to a sink. Deterministic: same input and settings, same bytes.
 final class StreamCompressor {
     private enum Engine {
-        case gzip(UnsafeMutablePointer<z_stream>)
+        case gzip(ParallelGzip)
         case zstd(OpaquePointer)
         case none
     }
@@ -18,13 +18,7 @@ final class StreamCompressor {
         case .none:
             engine = .none
         case .gzip:
-            let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-            stream.initialize(to: z_stream())
-            guard slipway_deflate_init_gzip(stream, level ?? Z_DEFAULT_COMPRESSION) == Z_OK else {
-                stream.deallocate()
-                throw OCIError.invalidContent("cannot initialise gzip compression")
-            }
-            engine = .gzip(stream)
+            engine = .gzip(try ParallelGzip(level: level ?? Z_DEFAULT_COMPRESSION))
         case .zstd:
             guard let context = ZSTD_createCCtx() else { throw OCIError.invalidContent("cannot initialise zstd compression") }
             _ = ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level ?? 3)
@@ -34,9 +28,7 @@ final class StreamCompressor {
 
     deinit {
         switch engine {
-        case .gzip(let stream):
-            deflateEnd(stream)
-            stream.deallocate()
+        case .gzip: break
         case .zstd(let context): ZSTD_freeCCtx(context)
         case .none: break
         }
@@ -55,22 +47,8 @@ final class StreamCompressor {
         switch engine {
         case .none:
             if input.count > 0 { try sink(input) }
-        case .gzip(let stream):
-            stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
-            stream.pointee.avail_in = uInt(input.count)
-            while true {
-                let (status, produced) = output.withUnsafeMutableBytes { buffer -> (Int32, Int) in
-                    stream.pointee.next_out = buffer.baseAddress!.assumingMemoryBound(to: Bytef.self)
-                    stream.pointee.avail_out = uInt(outputCount)
-                    let status = deflate(stream, finishing ? Z_FINISH : Z_NO_FLUSH)
-                    return (status, outputCount - Int(stream.pointee.avail_out))
-                }
-                guard status == Z_OK || status == Z_STREAM_END || status == Z_BUF_ERROR else {
-                    throw OCIError.invalidContent("gzip compression failed (\(status))")
-                }
-                if produced > 0 { try output.withUnsafeBytes { try sink(UnsafeRawBufferPointer(rebasing: $0[0..<produced])) } }
-                if finishing ? status == Z_STREAM_END : (stream.pointee.avail_in == 0 && produced < outputCount) { break }
-            }
+        case .gzip(let gzip):
+            if finishing { try gzip.finish(into: sink) } else { try gzip.compress(input, into: sink) }
         case .zstd(let context):
             var inBuffer = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
             while true {
