@@ -80,7 +80,13 @@ public struct NativeDockerfileBuilder: Sendable {
                 for try await (index, state) in group { states[index] = state }
             }
         }
-        let buildTimeBases = states.filter { $0.key != target.index }.sorted { $0.key < $1.key }.compactMap(\.value.base)
+        // Other stages' bases, then images that COPY --from read, each once.
+        var buildTimeBases: [BaseImage] = []
+        for (index, state) in states.sorted(by: { $0.key < $1.key }) {
+            for base in (index == target.index ? [] : [state.base].compactMap { $0 }) + state.copiedFrom where !buildTimeBases.contains(base) {
+                buildTimeBases.append(base)
+            }
+        }
         let final = states[target.index]!
         return try finish(final, request: request, buildTimeBases: buildTimeBases)
     }
@@ -233,10 +239,22 @@ public struct NativeDockerfileBuilder: Sendable {
         var root = request.context
         var rules = ignore
         if let from = instruction.flag("from").map({ try? words.word($0) }) ?? nil {
-            guard let stage = dockerfile.stages.first(where: { $0.name == from.lowercased() }) ?? Int(from).flatMap({ index in dockerfile.stages.first { $0.index == index } }),
-                let source = states[stage.index]
-            else { throw instruction.failure("--from=\(from) names no earlier stage (images as --from sources are not supported yet)") }
-            root = try scratch.rootfs(of: stage.index, layers: source.layers, store: store)
+            if let stage = dockerfile.stages.first(where: { $0.name == from.lowercased() }) ?? Int(from).flatMap({ index in dockerfile.stages.first { $0.index == index } }) {
+                guard let source = states[stage.index] else { throw instruction.failure("--from=\(from) names a later stage") }
+                root = try scratch.rootfs(of: "stage \(stage.index)", layers: source.layers, store: store)
+            } else {
+                // Not a stage: an image, resolved and recorded like a base (a build-time base).
+                let reference: ImageReference
+                do {
+                    reference = try ImageReference(parsing: from)
+                } catch {
+                    throw instruction.failure("--from=\(from) names no earlier stage and is not an image reference: \(error)")
+                }
+                let descriptor = try await BaseResolver(store: store, registry: registry).resolve(reference, platform: request.platform, for: instruction)
+                let manifest = try CanonicalJSON.decode(ImageManifest.self, from: store.data(descriptor.digest), what: "manifest of \(reference)")
+                root = try scratch.rootfs(of: descriptor.digest.description, layers: manifest.layers, store: store)
+                state.copiedFrom.append(BaseImage(reference: reference.description, digest: descriptor.digest.description))
+            }
             rules = .none
         }
         var planner = CopyPlanner(root: root, ignore: rules, instruction: instruction)
@@ -428,17 +446,18 @@ public struct NativeDockerfileBuilder: Sendable {
     }
 }
 
-/// Temporary root filesystems of earlier stages (for COPY --from), removed after the build.
+/// Temporary root filesystems of earlier stages and images (for COPY --from), removed after
+/// the build.
 struct Scratchpad {
-    private var roots: [Int: URL] = [:]
+    private var roots: [String: URL] = [:]
 
-    mutating func rootfs(of stage: Int, layers: [Descriptor], store: ContentStore) throws -> URL {
-        if let root = roots[stage] { return root }
+    mutating func rootfs(of source: String, layers: [Descriptor], store: ContentStore) throws -> URL {
+        if let root = roots[source] { return root }
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-stage-\(UUID().uuidString)")
         let extractor = LayerExtractor(limits: .init(allowDevices: false, keepOwnership: false))
         for layer in layers { try extractor.extract(store.blobURL(layer.digest), into: root) }
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        roots[stage] = root
+        roots[source] = root
         return root
     }
 

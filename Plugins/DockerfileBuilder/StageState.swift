@@ -19,6 +19,8 @@ struct StageState: Sendable {
     /// Every path the stage's layers hold, when all of them were written by this build (a
     /// scratch-based stage); nil on an image base.
     var knownPaths: Set<String>? = []
+    /// Images COPY --from read files from: build-time bases of the image.
+    var copiedFrom: [BaseImage] = []
 
     var container: ImageConfig.ContainerConfig {
         get { config.config ?? ImageConfig.ContainerConfig() }

@@ -126,7 +126,7 @@ struct NativeDockerfileBuilderTests {
         ("FROM scratch\nRUN echo hi\n", #"Dockerfile:2: RUN: cannot start the command: exec: "/bin/sh": stat /bin/sh: no such file"#),
         ("FROM scratch\nCOPY ../outside /x\n", "Dockerfile:2: COPY: '../outside' is outside the build context"),
         ("FROM scratch\nCOPY --chown=app:app a.txt /x\n", "Dockerfile:2: COPY: --chown=app:app: user 'app' is not in the image's /etc/passwd"),
-        ("FROM scratch\nCOPY --from=nowhere /a /b\n", "Dockerfile:2: COPY: --from=nowhere names no earlier stage"),
+        ("FROM scratch\nCOPY --from=Nowhere /a /b\n", "Dockerfile:2: COPY: --from=Nowhere names no earlier stage and is not an image reference"),
         ("FROM scratch\nENV A=${B:?B must be set}\n", "Dockerfile:2: ENV: B must be set"),
         ("FROM scratch\nCOPY a.txt\n", "Dockerfile:2: COPY: requires at least one source and a destination"),
         ("FROM Not/Valid\n", "Dockerfile:1: FROM: invalid image reference 'Not/Valid'"),
@@ -138,6 +138,32 @@ struct NativeDockerfileBuilderTests {
         } throws: { error in
             String(describing: error).hasPrefix(message) || { print("got: \(error)"); return false }()
         }
+    }
+
+    @Test func copyFromAnImageRecordsItAsABuildTimeBase() async throws {
+        let registry = try await RegistryHarness.start()
+        defer { registry.stop() }
+        let source = try Scratch.store()
+        let tools = try OCITestImages.write(into: source, files: ["usr/bin/tool": "#!/bin/sh\necho tool\n", "etc/other": "x\n"])
+        let reference = "\(registry.address)/tools/kit:2"
+        _ = try await RegistryClient().push(tools.manifest, from: source, to: try ImageReference(parsing: reference))
+        let context = try Scratch.files(["Dockerfile": "FROM scratch\nCOPY --from=\(reference) /usr/bin/tool /bin/tool\n"])
+        let store = try Scratch.store()
+        let result = try await NativeDockerfileBuilder(store: store, registry: RegistryClient()).build(BuildRequest(context: context))
+        #expect(result.report.buildTimeBases == [BaseImage(reference: reference, digest: tools.manifest.digest.description)])
+        #expect(result.report.runtimeBase == nil)
+        let manifest = try JSONDecoder().decode(ImageManifest.self, from: store.data(result.manifest.digest))
+        let root = Scratch.location("copy-from-image")
+        for layer in manifest.layers { try LayerExtractor(limits: .init(keepOwnership: false)).extract(store.blobURL(layer.digest), into: root) }
+        #expect(try String(contentsOf: root.appendingPathComponent("bin/tool"), encoding: .utf8) == "#!/bin/sh\necho tool\n")
+        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("etc/other").path))
+
+        let missing = try Scratch.files(["Dockerfile": "FROM scratch\nCOPY --from=\(registry.address)/tools/none:1 /a /b\n"])
+        let error = await #expect(throws: DockerfileError.self) {
+            try await NativeDockerfileBuilder(store: store, registry: RegistryClient()).build(BuildRequest(context: missing))
+        }
+        #expect(error?.location.line == 2)
+        #expect(error?.description.contains("\(registry.address)/tools/none:1 is not available from \(registry.address)") == true, "\(error?.description ?? "")")
     }
 
     @Test func addDownloadsURLsWithoutUnpackingThem() async throws {
