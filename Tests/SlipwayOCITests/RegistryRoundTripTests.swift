@@ -89,6 +89,22 @@ struct RegistryRoundTripTests {
         #expect(registry.requestCount(method: "PUT", uriContains: "/v2/first/app/blobs/uploads/") == 2)
     }
 
+    @Test func pushingWhatTheTagAlreadyNamesSendsNothing() async throws {
+        let registry = try await RegistryHarness.start()
+        let store = try store()
+        let image = try OCITestImages.write(into: store, files: ["a": "1", "b": "2"])
+        let reference = try ImageReference(parsing: "\(registry.address)/same/app:1")
+        _ = try await RegistryClient().push(image.manifest, from: store, to: reference)
+        let blobHeads = registry.requestCount(method: "HEAD", uriContains: "/v2/same/app/blobs/")
+        let manifestPuts = registry.requestCount(method: "PUT", uriContains: "/v2/same/app/manifests/")
+        let again = try await RegistryClient().push(image.manifest, from: store, to: reference)
+        #expect(again.skipped == 2)
+        #expect(again.uploaded == 0)
+        // One manifest HEAD; no blob HEAD and no manifest PUT.
+        #expect(registry.requestCount(method: "HEAD", uriContains: "/v2/same/app/blobs/") == blobHeads)
+        #expect(registry.requestCount(method: "PUT", uriContains: "/v2/same/app/manifests/") == manifestPuts)
+    }
+
     @Test func tagsAreListedAcrossPagesAndManifestsDeleted() async throws {
         let registry = try await RegistryHarness.start()
         let store = try store()

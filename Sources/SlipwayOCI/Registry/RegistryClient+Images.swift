@@ -41,6 +41,15 @@ extension RegistryClient {
         _ descriptor: Descriptor, from store: ContentStore, to reference: ImageReference, mountFrom: [String] = []
     ) async throws -> TransferReport {
         var report = TransferReport(descriptor: descriptor)
+        // The tag already names this very image: a registry accepts a manifest only when it has
+        // every blob, so there is nothing to send (one round trip instead of one per blob).
+        if MediaType.isManifest(descriptor.mediaType), reference.digest == nil,
+            let current = try? await headManifest(reference), current.digest == descriptor.digest
+        {
+            let manifest = try CanonicalJSON.decode(ImageManifest.self, from: store.data(descriptor.digest), what: "manifest \(descriptor.digest)")
+            report.skipped = manifest.layers.count + 1
+            return report
+        }
         try await pushTree(descriptor, from: store, to: reference, mountFrom: mountFrom, report: &report, isRoot: true)
         return report
     }
