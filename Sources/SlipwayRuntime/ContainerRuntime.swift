@@ -1,4 +1,5 @@
 public import Foundation
+import Dispatch
 import Glibc
 import SlipwayKernel
 
@@ -186,12 +187,21 @@ public struct ContainerRuntime: Sendable {
     private static func isRuntimeError(_ line: String) -> Bool { line.hasPrefix("time=\"") && line.contains("level=error") }
 
     /// SIGKILL to the container's init process: the kernel then ends everything in its PID
-    /// namespace, and `runc run` returns (137) and removes the container.
+    /// namespace, and `runc run` returns (137) and removes the container. runc writes the pid
+    /// file only once the process has started, so a cancel that comes early waits for it
+    /// (on a Dispatch thread, for up to 10 s) rather than missing the container.
     private static func kill(pidFile: URL) {
-        guard let text = try? String(contentsOf: pidFile, encoding: .utf8), let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)),
-            pid > 1
-        else { return }
-        Glibc.kill(pid, SIGKILL)
+        DispatchQueue.global().async {
+            for _ in 0..<200 {
+                if let text = try? String(contentsOf: pidFile, encoding: .utf8),
+                    let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1
+                {
+                    Glibc.kill(pid, SIGKILL)
+                    return
+                }
+                usleep(50_000)
+            }
+        }
     }
 
     /// As many open files as Docker gives (2^20), but never more than this process may have:
