@@ -87,7 +87,7 @@ public struct NativeDockerfileBuilder: Sendable {
                 buildTimeBases.append(base)
             }
         }
-        let final = states[target.index]!
+        guard let final = states[target.index] else { throw target.from.failure("the target stage was not built") }
         return try finish(final, request: request, buildTimeBases: buildTimeBases)
     }
 
@@ -312,8 +312,9 @@ public struct NativeDockerfileBuilder: Sendable {
     private func owner(_ text: String, of state: StageState, for instruction: Instruction) throws -> (uid: UInt32, gid: UInt32) {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
         guard (1...2).contains(parts.count), !parts[0].isEmpty else { throw instruction.failure("--chown needs user[:group]") }
-        if let uid = UInt32(parts[0]), parts.count == 1 || UInt32(parts[1]) != nil {
-            return (uid, parts.count == 2 ? UInt32(parts[1])! : uid)
+        if let uid = UInt32(parts[0]) {
+            if parts.count == 1 { return (uid, uid) }
+            if let gid = UInt32(parts[1]) { return (uid, gid) }
         }
         do {
             let user = try ContainerUser.resolve(
