@@ -1,7 +1,5 @@
 public import AsyncHTTPClient
 public import Foundation
-import NIOCore
-import NIOHTTP1
 public import SlipwayKernel
 import SlipwayOCI
 
