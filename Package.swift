@@ -60,7 +60,7 @@ let package = Package(
             ],
             swiftSettings: strict),
         // Containers: layers unpacked once per diffID, overlay mounts, runc bundles.
-        .target(name: "SlipwayRuntime", dependencies: ["SlipwayKernel", "SlipwayOCI", "CArchive"], swiftSettings: strict),
+        .target(name: "SlipwayRuntime", dependencies: ["SlipwayKernel", "SlipwayOCI"], swiftSettings: strict),
         .target(
             name: "SlipwayEngine",
             dependencies: ["SlipwayKernel", .product(name: "Logging", package: "swift-log")],

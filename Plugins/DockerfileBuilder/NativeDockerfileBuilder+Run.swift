@@ -31,9 +31,7 @@ extension NativeDockerfileBuilder {
             return
         }
 
-        for (layer, diffID) in zip(state.layers, state.config.rootfs.diffIDs) {
-            container.lowers.append(try layerCache.unpacked(layer, diffID: diffID))
-        }
+        container.lowers = try state.unpackableLayers.map { try layerCache.unpacked($0.layer, diffID: $0.diffID) }
         let log = request.log
         let result: ContainerResult
         do {

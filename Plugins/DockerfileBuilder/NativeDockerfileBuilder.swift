@@ -330,30 +330,15 @@ public struct NativeDockerfileBuilder: Sendable {
     /// (scratch-based stages), else from its layers as unpacked in the layer cache.
     private func pathIndex(of state: StageState) -> (String) -> Bool {
         if let known = state.knownPaths { return { known.contains($0) } }
-        let layers = Array(zip(state.layers, state.config.rootfs.diffIDs).reversed())
+        let layers = state.unpackableLayers
         let cache = layerCache
-        return { path in
-            for (layer, diffID) in layers {
-                guard let root = try? cache.unpacked(layer, diffID: diffID) else { return false }
-                var info = stat()
-                if lstat(root.appendingPathComponent(path).path, &info) == 0 {
-                    return !((info.st_mode & S_IFMT) == S_IFCHR && info.st_rdev == 0)  // an overlay whiteout
-                }
-                if LayerCache.hidesLowerLayers(path, in: root) { return false }
-            }
-            return false
-        }
+        return { path in ((try? cache.locate(path, in: layers)) ?? nil) != nil }
     }
 
-    /// A file of the stage as its layers stack up: the topmost layer that has it (or deleted it) wins.
+    /// A regular file of the stage, as its layers stack up.
     private func file(_ path: String, in state: StageState) throws -> URL? {
-        for (layer, diffID) in zip(state.layers, state.config.rootfs.diffIDs).reversed() {
-            let candidate = try layerCache.unpacked(layer, diffID: diffID).appendingPathComponent(path)
-            var info = stat()
-            guard lstat(candidate.path, &info) == 0 else { continue }
-            return (info.st_mode & S_IFMT) == S_IFREG ? candidate : nil  // a whiteout or anything else: no such file
-        }
-        return nil
+        guard let found = try layerCache.locate(path, in: state.unpackableLayers), (found.mode & S_IFMT) == S_IFREG else { return nil }
+        return found.url
     }
 
     /// One URL source of ADD, downloaded into the scratch space. Mode 0600 unless --chmod, as in

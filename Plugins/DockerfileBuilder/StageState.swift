@@ -22,6 +22,11 @@ struct StageState: Sendable {
     /// Images COPY --from read files from: build-time bases of the image.
     var copiedFrom: [BaseImage] = []
 
+    /// Each layer with its uncompressed digest, bottom first: what the layer cache unpacks.
+    var unpackableLayers: [(layer: Descriptor, diffID: Digest)] {
+        Array(zip(layers, config.rootfs.diffIDs))
+    }
+
     var container: ImageConfig.ContainerConfig {
         get { config.config ?? ImageConfig.ContainerConfig() }
         set { config.config = newValue }

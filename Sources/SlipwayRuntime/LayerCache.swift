@@ -1,6 +1,5 @@
 public import Foundation
 public import SlipwayOCI
-import CArchive
 import Glibc
 
 /// Image layers unpacked once per diffID, each in overlayfs's own format (whiteouts as 0/0
@@ -58,14 +57,30 @@ public struct LayerCache: Sendable {
         return target
     }
 
-    /// Whether an unpacked layer marks a directory above `path` opaque, hiding what lower
-    /// layers have there.
-    public static func hidesLowerLayers(_ path: String, in layer: URL) -> Bool {
+    /// Where `path` is in a stack of layers (bottom first) as an overlay mount would show it:
+    /// the unpacked copy in the topmost layer that has it, or nil when no layer does, or a
+    /// layer above deleted it (a whiteout there, or an opaque directory above it).
+    /// - Returns: the file and its `lstat` mode.
+    public func locate(_ path: String, in layers: [(layer: Descriptor, diffID: Digest)]) throws -> (url: URL, mode: mode_t)? {
+        for (layer, diffID) in layers.reversed() {
+            let root = try unpacked(layer, diffID: diffID)
+            let candidate = root.appendingPathComponent(path)
+            var info = stat()
+            if lstat(candidate.path, &info) == 0 {
+                let whiteout = (info.st_mode & S_IFMT) == S_IFCHR && info.st_rdev == 0
+                return whiteout ? nil : (candidate, info.st_mode)
+            }
+            if Self.hidesLowerLayers(path, in: root) { return nil }
+        }
+        return nil
+    }
+
+    /// Whether an unpacked layer marks a directory above `path` opaque.
+    private static func hidesLowerLayers(_ path: String, in layer: URL) -> Bool {
         var current = layer
         for part in path.split(separator: "/").dropLast() {
             current = current.appendingPathComponent(String(part))
-            var value: [CChar] = [0, 0]
-            if getxattr(current.path, "trusted.overlay.opaque", &value, 1) == 1, value[0] == CChar(UInt8(ascii: "y")) { return true }
+            if DirectoryScanner.isOpaque(current.path) { return true }
         }
         return false
     }

@@ -22,7 +22,7 @@ public enum DirectoryScanner {
     }
 
     /// Whether overlayfs marked the directory opaque (`rm -rf d && mkdir d` in a container).
-    private static func isOpaque(_ path: String) -> Bool {
+    public static func isOpaque(_ path: String) -> Bool {
         var value: [CChar] = [0, 0]
         return getxattr(path, opaqueAttribute, &value, 1) == 1 && value[0] == CChar(UInt8(ascii: "y"))
     }
