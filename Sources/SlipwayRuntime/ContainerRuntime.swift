@@ -176,12 +176,11 @@ public struct ContainerRuntime: Sendable {
     private static func forward(
         _ handle: FileHandle, as stream: ContainerOutput.Stream, to output: @escaping @Sendable (ContainerOutput) -> Void
     ) async -> [String] {
-        let text = await PipeLines.read(handle) { line in
-            if stream == .stderr, isRuntimeError(line) { return }
+        await PipeLines.read(handle) { line in
+            if stream == .stderr, isRuntimeError(line) { return true }
             output(ContainerOutput(stream: stream, text: line))
+            return false
         }
-        guard stream == .stderr else { return [] }
-        return String(decoding: text, as: UTF8.self).split(separator: "\n").map(String.init).filter(isRuntimeError)
     }
 
     private static func isRuntimeError(_ line: String) -> Bool { line.hasPrefix("time=\"") && line.contains("level=error") }

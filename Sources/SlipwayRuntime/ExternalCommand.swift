@@ -22,6 +22,7 @@ public struct ExternalCommand: Sendable {
         self.directory = directory
     }
 
+    /// What the tool printed, one line per line (without the last newline).
     public struct Output: Sendable {
         public var status: Int32
         public var stdout: String
@@ -66,7 +67,11 @@ public struct ExternalCommand: Sendable {
         try process.run()
         let pid = process.processIdentifier
         let (stdout, stderr) = await withTaskCancellationHandler {
-            let each = lines ?? { _ in }
+            let lines = lines
+            let each: @Sendable (String) -> Bool = { line in
+                lines?(line)
+                return true
+            }
             async let stdout = PipeLines.read(out.fileHandleForReading, each: each)
             async let stderr = PipeLines.read(err.fileHandleForReading, each: each)
             return await (stdout, stderr)
@@ -76,7 +81,6 @@ public struct ExternalCommand: Sendable {
         }
         await BlockingWork.run { process.waitUntilExit() }
         try Task.checkCancellation()
-        return Output(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        return Output(status: process.terminationStatus, stdout: stdout.joined(separator: "\n"), stderr: stderr.joined(separator: "\n"))
     }
 }
