@@ -2,7 +2,7 @@ public import Foundation
 public import SlipwayOCI
 public import SlipwayRuntime
 import SlipwayDockerfile
-import SlipwayKernel
+public import SlipwayKernel
 
 /// What to build: a context directory, a Dockerfile, arguments, a target stage and platform.
 public struct BuildRequest: Sendable {
@@ -40,6 +40,12 @@ public struct BuildRequest: Sendable {
         self.tags = tags
         self.epoch = epoch
         self.compression = compression
+    }
+
+    /// The layer time clamp (DESIGN §5): `SOURCE_DATE_EPOCH` when set, else the time of the Git
+    /// commit the context came from, else 0. Reproducible by default.
+    public static func epoch(for context: MaterializedContext) -> Int64 {
+        ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int64($0) } ?? context.facts["commit_time"].flatMap { Int64($0) } ?? 0
     }
 
     /// - Throws: ``DockerfileError`` naming the file (and line, for syntax errors).

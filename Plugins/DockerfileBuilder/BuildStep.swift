@@ -56,11 +56,10 @@ public struct BuildStep: PluginKind, StepRunner {
         defer { try? FileManager.default.removeItem(at: scratch) }
         if case .local = location {} else { context.logger.info("fetching context \(location)") }
         let materialized = try await location.materialize(scratch: scratch)
-        let environment = ProcessInfo.processInfo.environment
         var request = BuildRequest(
             context: URL(fileURLWithPath: materialized.directory), dockerfile: configuration.file ?? "Dockerfile",
             buildArgs: configuration.buildArgs ?? [:], target: configuration.target, platform: platform, tags: tags,
-            epoch: environment["SOURCE_DATE_EPOCH"].flatMap { Int64($0) } ?? materialized.facts["commit_time"].flatMap { Int64($0) } ?? 0,
+            epoch: BuildRequest.epoch(for: materialized),
             compression: configuration.compression ?? .gzip)
         request.network = configuration.network ?? .host
         request.noCache = configuration.noCache ?? false

@@ -54,10 +54,13 @@ struct InstructionCache: Sendable {
 struct CacheKey {
     private var hasher = DigestHasher()
 
-    init(_ kind: String, parent: [Digest]) {
+    /// Every key starts with what any layer of the build depends on: its parent layers and how
+    /// layers are written (compression, time clamp).
+    init(_ kind: String, parent: [Digest], request: BuildRequest) {
         add("slipway-instruction-cache-v1")
         add(kind)
         add(parent.map(\.description).joined(separator: ","))
+        add("\(request.compression.rawValue) \(request.epoch)")
     }
 
     mutating func add(_ text: String) {

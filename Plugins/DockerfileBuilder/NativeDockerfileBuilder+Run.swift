@@ -16,8 +16,8 @@ extension NativeDockerfileBuilder {
             lowers: [], command: command, environment: environment, workingDirectory: state.container.workingDir ?? "/",
             user: state.container.user ?? "", network: request.network)
 
-        var key = CacheKey("run", parent: state.config.rootfs.diffIDs)
-        key.add("\(request.compression.rawValue) \(request.epoch) \(container.network.rawValue)")
+        var key = CacheKey("run", parent: state.config.rootfs.diffIDs, request: request)
+        key.add(container.network.rawValue)
         key.add(container.workingDirectory)
         key.add(container.user)
         for part in command + ["--env--"] + environment { key.add(part) }

@@ -274,8 +274,7 @@ public struct NativeDockerfileBuilder: Sendable {
             entries.append(LayerEntry(path: path, content: .bytes(Data(content.utf8)), mode: options.mode ?? 0o644,
                                       uid: options.owner?.uid ?? 0, gid: options.owner?.gid ?? 0))
         }
-        var key = CacheKey(instruction.keyword.rawValue, parent: state.config.rootfs.diffIDs)
-        key.add("\(request.compression.rawValue) \(request.epoch)")
+        var key = CacheKey(instruction.keyword.rawValue, parent: state.config.rootfs.diffIDs, request: request)
         // The planner lists files in directory order; the writer sorts, and so must the key.
         for entry in entries.sorted(by: { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }) { key.add(entry, context: request.context) }
         let layer = try cachedLayer(key.finish(), for: instruction, request: request) {

@@ -56,13 +56,13 @@ struct BuildCommand: AsyncParsableCommand {
             let references = try tag.map { try ImageReference(parsing: $0) }
             var arguments: [String: String] = [:]
             for pair in buildArgs {
-                guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else { throw InputError("--build-arg \(pair): expected key=value") }
-                arguments[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+                guard let (key, value) = InputError.keyValue(pair) else { throw InputError("--build-arg \(pair): expected key=value") }
+                arguments[key] = value
             }
             var secrets: [String: String] = [:]
             for entry in secretBuildArgs {
-                if let equals = entry.firstIndex(of: "="), equals != entry.startIndex {
-                    secrets[String(entry[..<equals])] = String(entry[entry.index(after: equals)...])
+                if let (key, value) = InputError.keyValue(entry) {
+                    secrets[key] = value
                 } else if let value = ProcessInfo.processInfo.environment[entry], !entry.isEmpty {
                     secrets[entry] = value
                 } else {
@@ -79,7 +79,7 @@ struct BuildCommand: AsyncParsableCommand {
             var request = BuildRequest(
                 context: URL(fileURLWithPath: materialized.directory), dockerfile: file, buildArgs: arguments, target: target,
                 platform: try platform.map(Platform.init(parsing:)) ?? .host, tags: references.map(\.description),
-                epoch: Self.epoch(commitTime: materialized.facts["commit_time"]), compression: compression.layerCompression)
+                epoch: BuildRequest.epoch(for: materialized), compression: compression.layerCompression)
             request.network = network.mode
             request.noCache = noCache
             request.secretBuildArgs = secrets
@@ -100,11 +100,6 @@ struct BuildCommand: AsyncParsableCommand {
                 print(result.manifest.digest)
             }
         }
-    }
-
-    /// `SOURCE_DATE_EPOCH` when set, else the Git commit's time, else 0: reproducible by default.
-    static func epoch(commitTime: String? = nil) -> Int64 {
-        ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int64($0) } ?? commitTime.flatMap { Int64($0) } ?? 0
     }
 }
 

@@ -40,12 +40,9 @@ struct RecipeOptions: ParsableArguments {
             merged = Self.merge(merged, fields)
         }
         for assignment in assignments {
-            guard let equals = assignment.firstIndex(of: "="), equals != assignment.startIndex else {
-                throw InputError("--set \(assignment): expected key=value")
-            }
-            let keys = assignment[..<equals].split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            guard let (key, value) = InputError.keyValue(assignment) else { throw InputError("--set \(assignment): expected key=value") }
+            let keys = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
             guard keys.allSatisfy({ !$0.isEmpty }) else { throw InputError("--set \(assignment): empty key segment") }
-            let value = String(assignment[assignment.index(after: equals)...])
             merged = Self.merge(merged, Self.nest(keys, .string(value)))
         }
         return .object(merged)
@@ -91,4 +88,12 @@ struct RecipeOptions: ParsableArguments {
 struct InputError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+}
+
+extension InputError {
+    /// `key=value` split at the first `=`; nil when there is none or the key is empty.
+    static func keyValue(_ text: String) -> (key: String, value: String)? {
+        guard let equals = text.firstIndex(of: "="), equals != text.startIndex else { return nil }
+        return (String(text[..<equals]), String(text[text.index(after: equals)...]))
+    }
 }
