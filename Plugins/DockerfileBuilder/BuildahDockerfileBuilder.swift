@@ -101,8 +101,8 @@ public struct BuildahDockerfileBuilder: Sendable {
         let built = try ContentStore(root: layout)
         guard let descriptor = try built.resolve("result") else { throw OCIError.notFound("buildah's result in \(layout.path)") }
         _ = try store.importTree(descriptor, from: built)
-        var manifest = try CanonicalJSON.decode(ImageManifest.self, from: store.data(descriptor.digest), what: "buildah's manifest")
-        let config = try CanonicalJSON.decode(ImageConfig.self, from: store.data(manifest.config.digest), what: "buildah's config")
+        var manifest = try store.manifest(descriptor.digest, what: "buildah's manifest")
+        let config = try store.config(of: manifest, what: "buildah's config")
         if let runtimeBase {
             var annotations = manifest.annotations ?? [:]
             annotations[Annotation.baseName] = runtimeBase.reference
@@ -121,7 +121,7 @@ public struct BuildahDockerfileBuilder: Sendable {
     private func origins(_ layers: [Descriptor], history: [ImageConfig.History], base: BaseImage?) throws -> [LayerOrigin] {
         var baseCount = 0
         if let base, let digest = try? Digest(parsing: base.digest) {
-            baseCount = (try? CanonicalJSON.decode(ImageManifest.self, from: store.data(digest), what: "base manifest").layers.count) ?? 0
+            baseCount = (try? store.manifest(digest).layers.count) ?? 0
         }
         let layered = history.filter { $0.emptyLayer != true }
         return layers.enumerated().map { index, layer in

@@ -136,8 +136,8 @@ public struct NativeDockerfileBuilder: Sendable {
             throw stage.from.failure("\(error)")
         }
         let descriptor = try await BaseResolver(store: store, registry: registry).resolve(reference, platform: platform, for: stage.from)
-        let manifest = try CanonicalJSON.decode(ImageManifest.self, from: store.data(descriptor.digest), what: "manifest of \(reference)")
-        let config = try CanonicalJSON.decode(ImageConfig.self, from: store.data(manifest.config.digest), what: "config of \(reference)")
+        let manifest = try store.manifest(descriptor.digest, what: "manifest of \(reference)")
+        let config = try store.config(of: manifest, what: "config of \(reference)")
         var state = StageState(
             config: config, layers: manifest.layers, origins: manifest.layers.map { LayerOrigin(kind: .base, digest: $0.digest.description) },
             base: BaseImage(reference: reference.description, digest: descriptor.digest.description))
@@ -251,7 +251,7 @@ public struct NativeDockerfileBuilder: Sendable {
                     throw instruction.failure("--from=\(from) names no earlier stage and is not an image reference: \(error)")
                 }
                 let descriptor = try await BaseResolver(store: store, registry: registry).resolve(reference, platform: request.platform, for: instruction)
-                let manifest = try CanonicalJSON.decode(ImageManifest.self, from: store.data(descriptor.digest), what: "manifest of \(reference)")
+                let manifest = try store.manifest(descriptor.digest, what: "manifest of \(reference)")
                 root = try scratch.rootfs(of: descriptor.digest.description, layers: manifest.layers, store: store)
                 state.copiedFrom.append(BaseImage(reference: reference.description, digest: descriptor.digest.description))
             }

@@ -46,7 +46,7 @@ extension RegistryClient {
         if MediaType.isManifest(descriptor.mediaType), reference.digest == nil,
             let current = try? await headManifest(reference), current.digest == descriptor.digest
         {
-            let manifest = try CanonicalJSON.decode(ImageManifest.self, from: store.data(descriptor.digest), what: "manifest \(descriptor.digest)")
+            let manifest = try store.manifest(descriptor.digest)
             report.skipped = manifest.layers.count + 1
             return report
         }

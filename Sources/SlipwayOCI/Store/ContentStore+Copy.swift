@@ -15,7 +15,7 @@ extension ContentStore {
                 pending += try CanonicalJSON.decode(ImageIndex.self, from: source.data(next.digest), what: "index \(next.digest)")
                     .manifests.filter { source.contains($0.digest) }
             } else if MediaType.isManifest(next.mediaType) {
-                let manifest = try CanonicalJSON.decode(ImageManifest.self, from: source.data(next.digest), what: "manifest \(next.digest)")
+                let manifest = try source.manifest(next.digest)
                 pending += [manifest.config] + manifest.layers
             }
             guard !contains(next.digest) else { continue }

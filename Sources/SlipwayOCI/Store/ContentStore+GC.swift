@@ -17,7 +17,7 @@ extension ContentStore {
             if MediaType.isIndex(descriptor.mediaType) {
                 pending += try CanonicalJSON.decode(ImageIndex.self, from: data(descriptor.digest), what: "index \(descriptor.digest)").manifests
             } else if MediaType.isManifest(descriptor.mediaType) {
-                let manifest = try CanonicalJSON.decode(ImageManifest.self, from: data(descriptor.digest), what: "manifest \(descriptor.digest)")
+                let manifest = try manifest(descriptor.digest)
                 pending += [manifest.config] + manifest.layers + (manifest.subject.map { [$0] } ?? [])
             }
         }

@@ -150,7 +150,7 @@ enum ManifestFormat: String, ExpressibleByArgument, CaseIterable {
             return descriptor
         }
         guard (descriptor.mediaType == MediaType.dockerManifest) != wantDocker else { return descriptor }
-        let manifest = try CanonicalJSON.decode(ImageManifest.self, from: store.data(descriptor.digest), what: "manifest")
+        let manifest = try store.manifest(descriptor.digest, what: "manifest")
         let converted = manifest.converted(toDocker: wantDocker)
         return try store.write(json: converted, mediaType: converted.mediaType ?? MediaType.ociManifest)
     }

@@ -40,7 +40,7 @@ struct ImageList: AsyncParsableCommand {
 enum ImageSummary {
     static func manifest(_ descriptor: Descriptor, in store: ContentStore) throws -> ImageManifest? {
         guard MediaType.isManifest(descriptor.mediaType) else { return nil }
-        return try CanonicalJSON.decode(ImageManifest.self, from: store.data(descriptor.digest), what: "manifest \(descriptor.digest)")
+        return try store.manifest(descriptor.digest)
     }
 
     /// Manifest + config + layers (for an index: the index itself).
@@ -91,7 +91,7 @@ struct ImageInspect: AsyncParsableCommand {
             let manifest = try ImageSummary.manifest(descriptor, in: contentStore)
             let index = MediaType.isIndex(descriptor.mediaType)
                 ? try CanonicalJSON.decode(ImageIndex.self, from: contentStore.data(descriptor.digest), what: "index") : nil
-            let config = try manifest.map { try CanonicalJSON.decode(ImageConfig.self, from: contentStore.data($0.config.digest), what: "config") }
+            let config = try manifest.map { try contentStore.config(of: $0, what: "config") }
             let output = Output(
                 name: name, digest: descriptor.digest.description, mediaType: descriptor.mediaType, manifest: manifest, index: index, config: config)
             if json {
