@@ -19,6 +19,8 @@ packages=(
   busybox-static  # the demo's base image and the tests' container base
   zstd            # the tests compress tarball contexts with it
   xz-utils        # and with xz
+  git             # Git build contexts (and the tests' git daemon)
+  ca-certificates # https Git and tarball contexts
 )
 
 if ! command -v swift >/dev/null 2>&1; then
