@@ -1,4 +1,5 @@
-// The only file in Slipway that raises Lua errors (lua_error, luaL_error) or calls lua_call.
+// With pattern.c (Lua's own pattern matcher, budgeted), the only code in Slipway that raises Lua
+// errors (lua_error, luaL_error) or calls lua_call.
 #include "CLuaShim.h"
 
 #include <lua5.4/lualib.h>
@@ -57,20 +58,31 @@ static int slipway_panic(lua_State *L) {
     return 0;
 }
 
+// Raises `what` at the innermost Lua line: the running function, or (inside a C function such
+// as string.find) the Lua code that called it.
 static int slipway_raise_here(lua_State *L, const char *what) {
     lua_Debug ar;
-    if (lua_getstack(L, 0, &ar) && lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
-        lua_pushfstring(L, "%s:%d: %s", ar.short_src, ar.currentline, what);
-    } else {
-        lua_pushstring(L, what);
+    for (int level = 0; level < 3; level++) {
+        if (lua_getstack(L, level, &ar) && lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+            lua_pushfstring(L, "%s:%d: %s", ar.short_src, ar.currentline, what);
+            return lua_error(L);
+        }
     }
+    lua_pushstring(L, what);
     return lua_error(L);
 }
 
-static void slipway_hook(lua_State *L, lua_Debug *ar) {
-    (void)ar;
-    slipway_budget *b = slipway_budget_of(L);
-    b->instructions += SLIPWAY_HOOK_STEP;
+static void slipway_hook(lua_State *L, lua_Debug *ar);
+
+static const char *slipway_limit_message(const slipway_budget *b) {
+    return b->limit_hit == SLIPWAY_LIMIT_MEMORY ? "memory limit exceeded"
+           : b->limit_hit == SLIPWAY_LIMIT_TIME ? "time limit exceeded"
+                                                : "instruction limit exceeded";
+}
+
+// Adds work to the budget; notes the limit that work went past, if any.
+static void slipway_account(slipway_budget *b, long long instructions) {
+    b->instructions += instructions;
     if (b->limit_hit == SLIPWAY_LIMIT_NONE) {
         if (b->instruction_limit != 0 && b->instructions > b->instruction_limit) {
             b->limit_hit = SLIPWAY_LIMIT_INSTRUCTIONS;
@@ -78,12 +90,25 @@ static void slipway_hook(lua_State *L, lua_Debug *ar) {
             b->limit_hit = SLIPWAY_LIMIT_TIME;
         }
     }
+}
+
+void slipway_charge(lua_State *L, long long instructions) {
+    slipway_budget *b = slipway_budget_of(L);
+    slipway_account(b, instructions);
+    if (b->limit_hit != SLIPWAY_LIMIT_NONE) {
+        lua_sethook(L, slipway_hook, LUA_MASKCOUNT, 1);
+        slipway_raise_here(L, slipway_limit_message(b));
+    }
+}
+
+static void slipway_hook(lua_State *L, lua_Debug *ar) {
+    (void)ar;
+    slipway_budget *b = slipway_budget_of(L);
+    slipway_account(b, SLIPWAY_HOOK_STEP);
     if (b->limit_hit != SLIPWAY_LIMIT_NONE) {
         // Keep raising at every instruction, so a recipe's own pcall cannot swallow the limit.
         lua_sethook(L, slipway_hook, LUA_MASKCOUNT, 1);
-        slipway_raise_here(L, b->limit_hit == SLIPWAY_LIMIT_MEMORY ? "memory limit exceeded"
-                              : b->limit_hit == SLIPWAY_LIMIT_TIME ? "time limit exceeded"
-                                                                   : "instruction limit exceeded");
+        slipway_raise_here(L, slipway_limit_message(b));
     }
 }
 
@@ -144,6 +169,9 @@ void slipway_open_safe_libs(lua_State *L) {
     slipway_remove(L, NULL, "loadfile");
     slipway_remove(L, NULL, "collectgarbage");
     slipway_remove(L, "string", "dump");
+    // Pattern matching that counts against the budget (pattern.c) instead of the stock one.
+    if (lua_getglobal(L, LUA_STRLIBNAME) == LUA_TTABLE) slipway_install_budgeted_patterns(L);
+    lua_pop(L, 1);
     // `load` is re-provided by the prelude as a text-only wrapper around this one.
     lua_getglobal(L, "load");
     lua_setfield(L, LUA_REGISTRYINDEX, "slipway.rawload");

@@ -1,5 +1,6 @@
 import Foundation
 import SlipwayKernel
+import SlipwayTesting
 @testable import SlipwayLua
 import Testing
 
@@ -26,6 +27,12 @@ struct SandboxFixtureTests {
         ("constructor_bad_argument.lua", .runtime, 2, "echo: bad argument #1 (table expected, got string)"),
         ("mixed_table.lua", .runtime, 2, "table mixes list items with named keys"),
         ("reserved_key.lua", .runtime, 1, "keys starting with '$' are reserved"),
+        // Used to crash the process (C stack overflow, then free() of a corrupt pointer).
+        ("deeply_nested_table.lua", .runtime, 3, "nested more than 64 tables deep"),
+        ("table_contains_itself.lua", .runtime, 3, "a table contains itself"),
+        // Used to hang: finalisers run with the count hook off.
+        ("endless_finalizer.lua", .sandbox, 2, "finalisers (__gc) are not allowed in recipes"),
+        ("finalizer_through_handle_metatable.lua", .runtime, 2, "attempt to index a boolean value"),
     ])
     func fixtureIsRefusedWithFileAndLine(name: String, kind: RecipeError.Kind, line: Int, message: String) throws {
         let error = try #require(refusal(name))
@@ -51,6 +58,33 @@ struct SandboxFixtureTests {
         #expect(error.description.contains("infinite_loop.lua:2: recipe exceeded its instruction limit (5000000 instructions)"))
         // Generous bound: a hang would run into the test's own timeout instead.
         #expect(clock.now - start < .seconds(60))
+    }
+
+    /// A backtracking pattern used to run for minutes inside one call to string.find, where the
+    /// count hook never fires; the matcher now charges its steps to the same budget.
+    @Test func backtrackingPatternHitsTheInstructionLimit() throws {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let error = try #require(refusal("backtracking_pattern.lua", limits: RecipeLimits(evaluationInstructions: 5_000_000)))
+        #expect(error.kind == .instructionLimit)
+        #expect(error.location.line == 3, "\(error)")
+        #expect(clock.now - start < .seconds(60))
+    }
+
+    @Test func patternsStillMatchAsInLua() throws {
+        let recipe = try Scratch.recipe("""
+            local a, b, word = ("key = value"):find("(%w+)%s*=")
+            local swapped = ("hello world"):gsub("(%w+) (%w+)", "%2 %1")
+            local parts = {}
+            for part in ("a,b,,c"):gmatch("([^,]*)") do parts[#parts + 1] = "[" .. part .. "]" end
+            local balanced = ("f(a(b)c) x"):match("%b()")
+            local frontier = ("THE (quick) fox"):find("%f[%a]%a+", 5)
+            return pipeline { name = "p", steps = { echo { message = table.concat({ a, b, word, swapped, table.concat(parts), balanced, frontier }, "|") } } }
+            """)
+        let session = try RecipeSession(file: recipe, registry: RecipeFixtures.registry(), run: RunInfo(id: "t"))
+        guard case .pipeline(let pipeline) = session.recipe else { Issue.record("not a pipeline"); return }
+        let message = try #require(pipeline.steps.first?.configuration["message"])
+        #expect(message == .string("1|5|key|world hello|[a][b][][c]|(a(b)c)|6"))
     }
 
     @Test func catchingTheLimitInPcallDoesNotEscapeIt() throws {
@@ -95,7 +129,8 @@ struct SandboxFixtureTests {
             "syntax_error.lua", "uses_os_execute.lua", "uses_io_open.lua", "requires_outside_root.lua", "loads_bytecode.lua",
             "uses_debug.lua", "uses_string_dump.lua", "unknown_global.lua", "returns_nothing.lua", "constructor_bad_argument.lua",
             "mixed_table.lua", "reserved_key.lua", "infinite_loop.lua", "pcall_swallows_limit.lua", "memory_hog.lua",
-            "table_hog.lua", "unknown_key.lua", "cycle.lua",
+            "table_hog.lua", "unknown_key.lua", "cycle.lua", "deeply_nested_table.lua", "table_contains_itself.lua",
+            "endless_finalizer.lua", "finalizer_through_handle_metatable.lua", "backtracking_pattern.lua",
         ]
         let present = Set(try FileManager.default.contentsOfDirectory(atPath: RecipeFixtures.fixtures.path))
         #expect(present == covered)

@@ -68,6 +68,14 @@ int slipway_where(lua_State *L, int level, char *buffer, size_t buffer_length);
 /// Where the function at `index` was defined (its chunk and first line). -1 when unknown.
 int slipway_function_where(lua_State *L, int index, char *buffer, size_t buffer_length);
 
+/// Charges `instructions` of work done in C (pattern matching) to the budget, and raises the
+/// limit error there when the budget is spent. For the shim's own C code; never call from Swift.
+void slipway_charge(lua_State *L, long long instructions);
+
+/// Replaces find, match, gmatch and gsub in the table on top of the stack with the budgeted
+/// matcher of pattern.c.
+void slipway_install_budgeted_patterns(lua_State *L);
+
 // Function-like macros of lua.h, which Swift cannot import.
 static inline void slipway_pop(lua_State *L, int n) { lua_settop(L, -(n) - 1); }
 static inline void slipway_newtable(lua_State *L) { lua_createtable(L, 0, 0); }

@@ -13,7 +13,7 @@ extension RecipeInterpreter {
     ///     (`push { img }` → `inputs = { img }`); elsewhere a table is either a list or a map.
     func readValue(
         at index: Int32, on stack: LuaStack, path: [ConfigPathComponent], functionsAllowed: Bool,
-        positionalKey: String? = nil, depth: Int = 0
+        positionalKey: String? = nil, depth: Int = 0, enclosing: Set<UInt> = []
     ) throws -> ConfigValue {
         let index = stack.absolute(index)
         func fail(_ message: String) -> ConfigurationError { ConfigurationError(path: path, message: message) }
@@ -43,10 +43,15 @@ extension RecipeInterpreter {
             default: throw fail("a pipeline or task cannot be used as a value")
             }
         case LUA_TTABLE:
-            guard depth < Self.maximumDepth else { throw fail("value is nested too deeply (does a table contain itself?)") }
+            // A table inside itself would be read for ever; say so instead.
+            let identity = UInt(bitPattern: lua_topointer(stack.L, index))
+            guard !enclosing.contains(identity) else { throw fail("a table contains itself; configuration values must be trees") }
+            guard depth < Self.maximumDepth else { throw fail("value is nested more than \(Self.maximumDepth) tables deep") }
+            // Each level holds a key and a value on the Lua stack; make room before pushing.
+            guard lua_checkstack(stack.L, 4) != 0 else { throw fail("value is nested too deeply for the Lua stack") }
             return try readTable(
                 at: index, on: stack, path: path, functionsAllowed: functionsAllowed, positionalKey: positionalKey,
-                depth: depth)
+                depth: depth, enclosing: enclosing.union([identity]))
         default:
             throw fail("unsupported value of type \(stack.typeName(at: index))")
         }
@@ -54,7 +59,7 @@ extension RecipeInterpreter {
 
     private func readTable(
         at index: Int32, on stack: LuaStack, path: [ConfigPathComponent], functionsAllowed: Bool,
-        positionalKey: String?, depth: Int
+        positionalKey: String?, depth: Int, enclosing: Set<UInt>
     ) throws -> ConfigValue {
         var items: [Int64: ConfigValue] = [:]
         var fields: [String: ConfigValue] = [:]
@@ -70,12 +75,12 @@ extension RecipeInterpreter {
                     throw ConfigurationError(path: path + [.key(key)], message: "keys starting with '$' are reserved")
                 }
                 fields[key] = try readValue(
-                    at: -1, on: stack, path: path + [.key(key)], functionsAllowed: functionsAllowed, depth: depth + 1)
+                    at: -1, on: stack, path: path + [.key(key)], functionsAllowed: functionsAllowed, depth: depth + 1, enclosing: enclosing)
             case LUA_TNUMBER where slipway_isinteger(stack.L, -2) != 0:
                 let position = Int64(lua_tointegerx(stack.L, -2, nil))
                 items[position] = try readValue(
                     at: -1, on: stack, path: path + [.index(Int(position))], functionsAllowed: functionsAllowed,
-                    depth: depth + 1)
+                    depth: depth + 1, enclosing: enclosing)
             default:
                 throw ConfigurationError(path: path, message: "table keys must be names or list positions, got \(stack.typeName(at: -2))")
             }

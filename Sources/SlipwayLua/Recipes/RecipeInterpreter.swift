@@ -86,6 +86,10 @@ final class RecipeInterpreter {
             stack.rawSet(field: "__tostring", in: -2)
             stack.push(string: "slipway step")
             stack.rawSet(field: "__name", in: -2)
+            // Locked: a recipe may neither read nor change it (a __gc added here would make every
+            // later handle finalisable, outside the limits).
+            stack.push(bool: false)
+            stack.rawSet(field: "__metatable", in: -2)
             stack.pop(1)
 
             slipway_pushglobaltable(stack.L)

@@ -7,7 +7,17 @@ enum SandboxPrelude {
     static let source = #"""
     local host = ...
     local rawload, find_module = host.rawload, host.find_module
-    local error, type, pcall, tostring, setmetatable = error, type, pcall, tostring, setmetatable
+    local error, type, pcall, tostring, setmetatable, rawget = error, type, pcall, tostring, setmetatable, rawget
+
+    -- No finalisers: Lua runs __gc with the count hook off (and again when the state closes), so
+    -- one could loop outside every limit. Lua marks a table for finalisation only when
+    -- setmetatable sees __gc in the metatable, so refusing it here is enough.
+    function _G.setmetatable(t, mt)
+      if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
+        error("setmetatable: finalisers (__gc) are not allowed in recipes (sandbox): they would run outside the recipe's time and instruction limits", 2)
+      end
+      return setmetatable(t, mt)
+    end
 
     -- Text chunks only: bytecode can break the VM's safety guarantees.
     function load(chunk, name, mode, env)

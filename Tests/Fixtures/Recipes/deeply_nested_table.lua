@@ -1,0 +1,3 @@
+local value = {}
+for _ = 1, 200 do value = { value } end
+return pipeline { name = "deep", steps = { echo { message = "x", labels = value } } }
