@@ -29,6 +29,9 @@ public struct TarballCheckout: Sendable {
         guard TarballLocator.isTarball(url) else {
             throw Failure(description: "\(url): a tarball context is an http(s) URL of a .tar, .tar.gz, .tgz, .tar.zst, .tar.xz or .tar.bz2 file")
         }
+        // The download sits beside the context folder, in the caller's scratch folder, which
+        // need not exist yet.
+        try FileManager.default.createDirectory(at: directory.deletingLastPathComponent(), withIntermediateDirectories: true)
         let download = directory.deletingLastPathComponent().appendingPathComponent(".\(UUID().uuidString).download")
         defer { try? FileManager.default.removeItem(at: download) }
         let digest: Digest

@@ -25,6 +25,11 @@ public struct BuildRequest: Sendable {
     public var network: NetworkMode = .host
     /// Build every layer anew instead of reusing what earlier builds made.
     public var noCache = false
+    /// How much the base images may unpack to (per layer, per image) and what must stay free.
+    public var unpackLimits = UnpackLimits()
+    /// The system-call filter of RUN containers: Docker's default policy, or nil when the
+    /// operator turned it off (`--security-opt seccomp=unconfined`; insecure).
+    public var seccomp: SeccompProfile? = .buildDefault
     /// Receives the output of RUN steps, line by line.
     public var log: (@Sendable (String) -> Void)?
 
@@ -50,13 +55,57 @@ public struct BuildRequest: Sendable {
 
     /// - Throws: ``DockerfileError`` naming the file (and line, for syntax errors).
     func parseDockerfile() throws -> Dockerfile {
-        guard let text = try? String(contentsOf: dockerfileURL, encoding: .utf8) else {
-            throw DockerfileError(location: SourceLocation(file: dockerfile, line: 0), message: "cannot read the Dockerfile at \(dockerfileURL.path)")
+        let location = try dockerfileLocation()
+        guard let data = FileManager.default.contents(atPath: location.path) else {
+            throw DockerfileError(location: SourceLocation(file: dockerfile, line: 0), message: "cannot read the Dockerfile '\(dockerfile)' (no such file in the context)")
+        }
+        guard let text = String(validating: data, as: UTF8.self) else {
+            throw DockerfileError(location: SourceLocation(file: dockerfile, line: Self.firstInvalidLine(data)), message: "the Dockerfile is not UTF-8 text")
         }
         return try Dockerfile.parse(text, file: dockerfile)
     }
 
-    var dockerfileURL: URL {
-        dockerfile.hasPrefix("/") ? URL(fileURLWithPath: dockerfile) : context.appendingPathComponent(dockerfile)
+    /// The Dockerfile's host path: an absolute `-f` path as the operator gave it; a relative one
+    /// found inside the context, symlinks resolved within it (a context's `Dockerfile ->
+    /// /etc/shadow` names the context's own `etc/shadow`).
+    func dockerfileLocation() throws -> URL {
+        if dockerfile.hasPrefix("/") { return URL(fileURLWithPath: dockerfile) }
+        do {
+            return try DirectoryTree(root: context).url(resolving: dockerfile)
+        } catch let error as RootedPathError {
+            throw DockerfileError(location: SourceLocation(file: dockerfile, line: 0), message: "cannot read the Dockerfile: \(error)")
+        }
+    }
+
+    /// The `.dockerignore` rules of the build, read inside the context like the Dockerfile.
+    func ignoreRules() throws -> DockerIgnore {
+        let tree = DirectoryTree(root: context)
+        return try DockerIgnore.load(dockerfile: dockerfile) { path in
+            let url: URL?
+            if path.hasPrefix("/") {
+                url = URL(fileURLWithPath: path)
+            } else {
+                do {
+                    url = try tree.regularFile(path)
+                } catch let error as RootedPathError {
+                    throw DockerfileError(location: SourceLocation(file: path, line: 0), message: "cannot read the ignore file: \(error)")
+                }
+            }
+            guard let url, let data = FileManager.default.contents(atPath: url.path) else { return nil }
+            guard let text = String(validating: data, as: UTF8.self) else {
+                throw DockerfileError(location: SourceLocation(file: path, line: Self.firstInvalidLine(data)), message: "the ignore file is not UTF-8 text")
+            }
+            return text
+        }
+    }
+
+    /// The line (from 1) holding the first byte sequence that is not UTF-8.
+    static func firstInvalidLine(_ data: Data) -> Int {
+        var line = 1
+        for chunk in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            if String(validating: chunk, as: UTF8.self) == nil { return line }
+            line += 1
+        }
+        return line
     }
 }

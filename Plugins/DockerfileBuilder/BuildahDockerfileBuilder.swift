@@ -48,7 +48,7 @@ public struct BuildahDockerfileBuilder: Sendable {
             try await buildah(storage + ["tag", id.trimmingCharacters(in: .whitespacesAndNewlines), reference.description], request: request, masker: masker)
         }
 
-        var bud = storage + ["bud", "--isolation", "chroot", "--pull=false", "--quiet=false", "-f", request.dockerfileURL.path]
+        var bud = storage + ["bud", "--isolation", "chroot", "--pull=false", "--quiet=false", "-f", try request.dockerfileLocation().path]
         bud += ["--network", request.network == .none ? "none" : "host", "--platform", request.platform.description]
         if let stage = request.target { bud += ["--target", stage] }
         if request.noCache { bud.append("--no-cache") }

@@ -7,8 +7,13 @@ import SlipwayOCI
 /// the source root (the context, or another stage's files) and may be globs; a directory
 /// source copies its contents; several sources or a trailing `/` make the destination a
 /// directory; missing parent directories are created.
+///
+/// Every source, glob or not, is resolved inside its root (``DirectoryTree``): a symlink is
+/// followed as if the root were `/`, so `hostetc -> /etc` names the root's own `etc`, and no
+/// file outside the root is ever opened.
 struct CopyPlanner {
     let root: URL
+    var tree: DirectoryTree { DirectoryTree(root: root) }
     let ignore: DockerIgnore
     let instruction: Instruction
     /// ADD unpacks local tar archives (plain, gzip, bzip2, xz, zstd) into the destination.
@@ -28,7 +33,7 @@ struct CopyPlanner {
         var target = destination.hasPrefix("/") ? destination : (workdir.hasSuffix("/") ? workdir : workdir + "/") + destination
         let wantsDirectory = target.hasSuffix("/") || target.hasSuffix("/.")
         target = DockerIgnore.cleanPath(target)
-        var matches: [String] = []
+        var matches: [Match] = []
         for source in sources {
             let found = try expand(source)
             guard !found.isEmpty else {
@@ -39,13 +44,15 @@ struct CopyPlanner {
         let intoDirectory = wantsDirectory || matches.count > 1 || sources.count > 1
         var entries: [LayerEntry] = []
         for match in matches {
-            let url = match.isEmpty ? root : root.appendingPathComponent(match)
+            let url = tree.url(match.resolved)
             var info = stat()
-            guard stat(url.path, &info) == 0 else { throw instruction.failure("cannot read '\(match)': \(String(cString: strerror(errno)))") }
+            // The resolved path has no symlink in it: lstat sees what a chroot would.
+            guard lstat(url.path, &info) == 0 else { throw instruction.failure("cannot read '\(match.written)': \(String(cString: strerror(errno)))") }
+            let resolvedPath = match.resolved.joined(separator: "/")
             if info.st_mode & S_IFMT == S_IFDIR {
                 entries += try DirectoryScanner.entries(of: url, prefix: target).filter { entry in
                     let relative = String(entry.path.dropFirst(target.isEmpty ? 0 : target.count + 1))
-                    return !ignore.excludes(match.isEmpty ? relative : match + "/" + relative)
+                    return !ignore.excludes(resolvedPath.isEmpty ? relative : resolvedPath + "/" + relative)
                 }
                 if !target.isEmpty { entries.append(created(target, options)) }
             } else if unpackArchives, Self.isArchive(url), let scratch {
@@ -54,16 +61,16 @@ struct CopyPlanner {
                 do {
                     try LayerExtractor(limits: .init(keepOwnership: false)).extract(url, into: unpacked)
                 } catch {
-                    throw instruction.failure("cannot unpack '\(match)': \(error)")
+                    throw instruction.failure("cannot unpack '\(match.written)': \(error)")
                 }
                 entries += try DirectoryScanner.entries(of: unpacked, prefix: target)
                 if !target.isEmpty { entries.append(created(target, options)) }
             } else {
-                let name = (match.split(separator: "/").last.map(String.init)) ?? match
+                let name = (match.written.split(separator: "/").last.map(String.init)) ?? match.written
                 let path = intoDirectory ? (target.isEmpty ? name : target + "/" + name) : target
                 guard !path.isEmpty else { throw instruction.failure("cannot copy a file onto /") }
                 entries.append(LayerEntry(
-                    path: path, content: .file(source: url.resolvingSymlinksInPath(), size: Int64(info.st_size)),
+                    path: path, content: .file(source: url, size: Int64(info.st_size)),
                     mode: UInt32(info.st_mode) & 0o7777, modified: Int64(info.st_mtim.tv_sec)))
                 if intoDirectory && !target.isEmpty { entries.append(created(target, options)) }
             }
@@ -112,25 +119,66 @@ struct CopyPlanner {
         return (1..<parts.count).map { parts[0..<$0].joined(separator: "/") }.filter { !options.exists($0) }.map { created($0, options) }
     }
 
-    /// The context-relative paths a source names: itself, or every match of a glob.
-    private func expand(_ source: String) throws -> [String] {
+    /// A source path as the Dockerfile names it, and where it really is inside the root.
+    struct Match {
+        var written: String
+        var resolved: [String]
+    }
+
+    /// The paths a source names inside the root: itself, or every match of a glob. A path that
+    /// ``DockerIgnore`` excludes is not there, whether it is named directly or through a link.
+    private func expand(_ source: String) throws -> [Match] {
         let cleaned = DockerIgnore.cleanPath(source)
         guard Self.staysInside(source) else {
             throw instruction.failure("'\(source)' is outside the build context")
         }
-        if cleaned.contains(where: { "*?[".contains($0) }) {
-            return try walk().filter { DockerIgnore.glob(cleaned, matches: $0) && !ignore.excludes($0) }.sorted()
+        let written = cleaned.contains(where: { "*?[".contains($0) }) ? try globMatches(cleaned) : [cleaned]
+        var matches: [Match] = []
+        for path in written where path.isEmpty || !ignore.excludes(path) {
+            let resolved: [String]
+            do {
+                resolved = try tree.resolvedComponents(path)
+            } catch let error as RootedPathError {
+                throw instruction.failure("\(error)")
+            }
+            let resolvedPath = resolved.joined(separator: "/")
+            guard resolved.isEmpty || (tree.entry(at: resolved) != nil && !ignore.excludes(resolvedPath)) else { continue }
+            matches.append(Match(written: path, resolved: resolved))
         }
-        if !cleaned.isEmpty, ignore.excludes(cleaned) { return [] }
-        let url = cleaned.isEmpty ? root : root.appendingPathComponent(cleaned)
-        guard FileManager.default.fileExists(atPath: url.path) else { return [] }
-        // A source that is (or goes through) a symlink must still land inside the root.
-        let resolved = url.resolvingSymlinksInPath().path
-        let rootPath = root.resolvingSymlinksInPath().path
-        guard resolved == rootPath || resolved.hasPrefix(rootPath + "/") else {
-            throw instruction.failure("'\(source)' leads outside the build context (through a symlink)")
+        return matches.sorted { $0.written < $1.written }
+    }
+
+    /// The paths under the root that a glob matches, component by component: each directory is
+    /// listed where it really is inside the root, so a link in the pattern's way
+    /// (`hostet[c]/shadow` through `hostetc -> /etc`) is followed inside the root only.
+    private func globMatches(_ pattern: String) throws -> [String] {
+        var prefixes = [""]
+        let parts = pattern.split(separator: "/").map(String.init)
+        for part in parts {
+            let join = { (prefix: String, name: String) in prefix.isEmpty ? name : prefix + "/" + name }
+            guard part.contains(where: { "*?[".contains($0) }) else {
+                prefixes = prefixes.map { join($0, part) }
+                continue
+            }
+            var next: [String] = []
+            for prefix in prefixes {
+                // A prefix that is not a directory inside the root (or loops) matches nothing.
+                guard let directory = directoryURL(prefix),
+                    let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path)
+                else { continue }
+                next += names.filter { DockerIgnore.glob(part, matches: $0) }.map { join(prefix, $0) }
+            }
+            prefixes = next
         }
-        return [cleaned]
+        return prefixes.filter { DockerIgnore.glob(pattern, matches: $0) }
+    }
+
+    /// Where the directory `path` really is inside the root, or nil when it is not a directory.
+    private func directoryURL(_ path: String) -> URL? {
+        guard let components = try? tree.resolvedComponents(path) else { return nil }
+        guard !components.isEmpty else { return root }
+        guard let found = tree.entry(at: components), found.isDirectory else { return nil }
+        return found.url
     }
 
     /// Whether `..` components never climb above the root (cleaning would silently clamp them).
@@ -141,24 +189,6 @@ struct CopyPlanner {
             if depth < 0 { return false }
         }
         return true
-    }
-
-    /// Every path under the root, relative.
-    private func walk() throws -> [String] {
-        var found: [String] = []
-        var pending = [""]
-        while let folder = pending.popLast() {
-            let url = folder.isEmpty ? root : root.appendingPathComponent(folder)
-            for name in try FileManager.default.contentsOfDirectory(atPath: url.path) {
-                let path = folder.isEmpty ? name : folder + "/" + name
-                found.append(path)
-                var isDirectory: ObjCBool = false
-                if FileManager.default.fileExists(atPath: root.appendingPathComponent(path).path, isDirectory: &isDirectory), isDirectory.boolValue {
-                    pending.append(path)
-                }
-            }
-        }
-        return found
     }
 }
 

@@ -16,7 +16,7 @@ struct InstructionCache: Sendable {
 
     /// `<state>/cache/instructions`, beside the store.
     init(beside store: ContentStore) {
-        directory = store.root.deletingLastPathComponent().appendingPathComponent("cache/instructions")
+        directory = StateDirectory(of: store).instructionCache
         self.store = store
     }
 

@@ -31,7 +31,8 @@ extension NativeDockerfileBuilder {
             return
         }
 
-        container.lowers = try state.unpackableLayers.map { try layerCache.unpacked($0.layer, diffID: $0.diffID) }
+        container.lowers = try layerCache.unpacked(stack: state.unpackableLayers)
+        container.seccomp = request.seccomp
         let log = request.log
         let result: ContainerResult
         do {

@@ -14,7 +14,7 @@ import BuildContexts
 public struct NativeDockerfileBuilder: Sendable {
     public let store: ContentStore
     public let registry: RegistryClient
-    let layerCache: LayerCache
+    var layerCache: LayerCache
     let runtime: ContainerRuntime
     let instructionCache: InstructionCache
 
@@ -24,7 +24,7 @@ public struct NativeDockerfileBuilder: Sendable {
         self.registry = registry
         layerCache = LayerCache(beside: store)
         instructionCache = InstructionCache(beside: store)
-        runtime = ContainerRuntime(bundles: store.root.deletingLastPathComponent().appendingPathComponent("run"))
+        runtime = ContainerRuntime(bundles: StateDirectory(of: store).run)
     }
 
     /// The image and the report of how it was made.
@@ -52,8 +52,14 @@ public struct NativeDockerfileBuilder: Sendable {
     }
 
     private func buildUnmasked(_ request: BuildRequest) async throws -> Result {
+        var builder = self
+        builder.layerCache = LayerCache(beside: store, limits: request.unpackLimits)
+        return try await builder.buildStages(request)
+    }
+
+    private func buildStages(_ request: BuildRequest) async throws -> Result {
         let dockerfile = try request.parseDockerfile()
-        let ignore = try DockerIgnore.load(context: request.context, dockerfile: request.dockerfileURL)
+        let ignore = try request.ignoreRules()
         let globals = try dockerfile.globalArgValues(buildArgs: request.buildArgs)
         let target = try dockerfile.stage(named: request.target)
         // Stages run as soon as the stages they use are done; independent ones run together.
@@ -97,12 +103,18 @@ public struct NativeDockerfileBuilder: Sendable {
     private func build(
         _ stage: Stage, dockerfile: Dockerfile, globals: [String: String], request: BuildRequest, ignore: DockerIgnore, states: [Int: StageState]
     ) async throws -> StageState {
-        var scratch = Scratchpad()
+        var scratch = Scratchpad(state: StateDirectory(of: store), limits: request.unpackLimits)
         defer { scratch.removeAll() }
         var state = try await initialState(for: stage, dockerfile: dockerfile, globals: globals, states: states, request: request)
         state.globalArgs = globals
         for instruction in stage.instructions {
-            try await apply(instruction, to: &state, dockerfile: dockerfile, request: request, ignore: ignore, states: states, scratch: &scratch)
+            do {
+                try await apply(instruction, to: &state, dockerfile: dockerfile, request: request, ignore: ignore, states: states, scratch: &scratch)
+            } catch let error as LayerCache.UnpackError {
+                // Say which image the refused layer belongs to, and where the Dockerfile needed it.
+                let image = error.image ?? state.base.map { "the base image \($0.reference)" } ?? "this stage"
+                throw instruction.failure("cannot unpack a layer of \(image): \(error)")
+            }
         }
         return state
     }
@@ -138,6 +150,9 @@ public struct NativeDockerfileBuilder: Sendable {
         let descriptor = try await BaseResolver(store: store, registry: registry).resolve(reference, platform: platform, for: stage.from)
         let manifest = try store.manifest(descriptor.digest, what: "manifest of \(reference)")
         let config = try store.config(of: manifest, what: "config of \(reference)")
+        guard config.rootfs.diffIDs.count == manifest.layers.count else {
+            throw stage.from.failure("the image \(reference) lists \(manifest.layers.count) layers but \(config.rootfs.diffIDs.count) diffIDs in its config")
+        }
         var state = StageState(
             config: config, layers: manifest.layers, origins: manifest.layers.map { LayerOrigin(kind: .base, digest: $0.digest.description) },
             base: BaseImage(reference: reference.description, digest: descriptor.digest.description))
@@ -241,7 +256,7 @@ public struct NativeDockerfileBuilder: Sendable {
         if let from = instruction.flag("from").map({ try? words.word($0) }) ?? nil {
             if let stage = dockerfile.stages.first(where: { $0.name == from.lowercased() }) ?? Int(from).flatMap({ index in dockerfile.stages.first { $0.index == index } }) {
                 guard let source = states[stage.index] else { throw instruction.failure("--from=\(from) names a later stage") }
-                root = try scratch.rootfs(of: "stage \(stage.index)", layers: source.layers, store: store)
+                root = try scratch.rootfs(of: "stage \(stage.name ?? String(stage.index))", layers: source.unpackableLayers, store: store)
             } else {
                 // Not a stage: an image, resolved and recorded like a base (a build-time base).
                 let reference: ImageReference
@@ -252,7 +267,11 @@ public struct NativeDockerfileBuilder: Sendable {
                 }
                 let descriptor = try await BaseResolver(store: store, registry: registry).resolve(reference, platform: request.platform, for: instruction)
                 let manifest = try store.manifest(descriptor.digest, what: "manifest of \(reference)")
-                root = try scratch.rootfs(of: descriptor.digest.description, layers: manifest.layers, store: store)
+                let config = try store.config(of: manifest, what: "config of \(reference)")
+                guard config.rootfs.diffIDs.count == manifest.layers.count else {
+                    throw instruction.failure("--from=\(from): the image \(reference) lists \(manifest.layers.count) layers but \(config.rootfs.diffIDs.count) diffIDs")
+                }
+                root = try scratch.rootfs(of: "the image \(reference)", layers: Array(zip(manifest.layers, config.rootfs.diffIDs)), store: store)
                 state.copiedFrom.append(BaseImage(reference: reference.description, digest: descriptor.digest.description))
             }
             rules = .none
@@ -322,22 +341,23 @@ public struct NativeDockerfileBuilder: Sendable {
             return (user.uid, parts.count == 2 ? user.gid : user.uid)
         } catch let error as RuntimeError {
             throw instruction.failure("--chown=\(text): \(error)")
+        } catch let error as RootedPathError {
+            throw instruction.failure("--chown=\(text): \(error)")
         }
     }
 
     /// Whether the stage has a path: from the paths this build wrote when it knows all of them
-    /// (scratch-based stages), else from its layers as unpacked in the layer cache.
+    /// (scratch-based stages), else from its layers as unpacked in the layer cache, resolved
+    /// inside the stack (a symlink a base planted never reaches the host).
     private func pathIndex(of state: StageState) -> (String) -> Bool {
         if let known = state.knownPaths { return { known.contains($0) } }
-        let layers = state.unpackableLayers
-        let cache = layerCache
-        return { path in ((try? cache.locate(path, in: layers)) ?? nil) != nil }
+        let stack = LayerStack(state.unpackableLayers, cache: layerCache)
+        return { path in ((try? stack.locate(path, followingFinalLink: false)) ?? nil) != nil }
     }
 
-    /// A regular file of the stage, as its layers stack up.
+    /// A regular file of the stage, as its layers stack up, found inside the stack.
     private func file(_ path: String, in state: StageState) throws -> URL? {
-        guard let found = try layerCache.locate(path, in: state.unpackableLayers), (found.mode & S_IFMT) == S_IFREG else { return nil }
-        return found.url
+        try LayerStack(state.unpackableLayers, cache: layerCache).regularFile(path)
     }
 
     /// One URL source of ADD, downloaded into the scratch space. Mode 0600 unless --chmod, as in
@@ -431,28 +451,49 @@ public struct NativeDockerfileBuilder: Sendable {
     }
 }
 
-/// Temporary root filesystems of earlier stages and images (for COPY --from), removed after
+/// Temporary root filesystems of earlier stages and images (for COPY --from), and staging space
+/// for downloads and archives, in the state directory's private scratch space; removed after
 /// the build.
 struct Scratchpad {
+    let state: StateDirectory
+    let limits: UnpackLimits
     private var roots: [String: URL] = [:]
+    private var extra: URL?
 
-    mutating func rootfs(of source: String, layers: [Descriptor], store: ContentStore) throws -> URL {
-        if let root = roots[source] { return root }
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-stage-\(UUID().uuidString)")
-        let extractor = LayerExtractor(limits: .init(allowDevices: false, keepOwnership: false))
-        for layer in layers { try extractor.extract(store.blobURL(layer.digest), into: root) }
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        roots[source] = root
-        return root
+    init(state: StateDirectory, limits: UnpackLimits) {
+        self.state = state
+        self.limits = limits
     }
 
-    private var extra: URL?
+    /// The files of `layers` (bottom first) flattened onto one root, each layer verified
+    /// against its diffID while it is unpacked.
+    /// - Parameter source: names the image or stage, for messages.
+    mutating func rootfs(of source: String, layers: [(layer: Descriptor, diffID: Digest)], store: ContentStore) throws -> URL {
+        if let root = roots[source] { return root }
+        let root = try state.scratchFolder("stage")
+        roots[source] = root
+        var total: Int64 = 0
+        let extractor = LayerExtractor(limits: .init(
+            maxTotalBytes: limits.maxLayerBytes, allowDevices: false, keepOwnership: false, freeSpaceReserve: limits.freeSpaceReserve))
+        for (layer, diffID) in layers {
+            do {
+                total += try extractor.extract(store.blobURL(layer.digest), into: root, expectedDiffID: diffID).uncompressedBytes
+            } catch {
+                throw LayerCache.UnpackError(layer: layer.digest, reason: "\(error)", image: source)
+            }
+            guard total <= limits.maxImageBytes else {
+                throw LayerCache.UnpackError(
+                    layer: layer.digest, reason: "the image unpacks to more than \(ByteCountText.describe(limits.maxImageBytes)), the limit for one image; refusing it",
+                    image: source)
+            }
+        }
+        return root
+    }
 
     /// A folder for staging files during the build.
     mutating func directory() throws -> URL {
         if let extra { return extra }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-build-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try state.scratchFolder("build")
         extra = folder
         return folder
     }

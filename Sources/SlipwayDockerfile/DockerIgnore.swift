@@ -33,12 +33,14 @@ public struct DockerIgnore: Sendable, Hashable {
 
     /// The rules for a build: `<Dockerfile>.dockerignore` beside the Dockerfile when present,
     /// else `.dockerignore` at the context root, else none.
-    public static func load(context: URL, dockerfile: URL?) throws -> DockerIgnore {
-        var candidates: [URL] = []
-        if let dockerfile { candidates.append(dockerfile.deletingLastPathComponent().appendingPathComponent(dockerfile.lastPathComponent + ".dockerignore")) }
-        candidates.append(context.appendingPathComponent(".dockerignore"))
-        for candidate in candidates where FileManager.default.fileExists(atPath: candidate.path) {
-            return DockerIgnore(try String(contentsOf: candidate, encoding: .utf8))
+    /// - Parameters:
+    ///   - dockerfile: the Dockerfile's path as given (relative to the context, or absolute).
+    ///   - read: the text of a file by that kind of path, or nil when there is none; the caller
+    ///     decides how a context path is found (inside the context's root, never through a link
+    ///     that leaves it).
+    public static func load(dockerfile: String, reading read: (String) throws -> String?) throws -> DockerIgnore {
+        for candidate in [dockerfile + ".dockerignore", ".dockerignore"] {
+            if let text = try read(candidate) { return DockerIgnore(text) }
         }
         return .none
     }

@@ -12,6 +12,8 @@ public struct ContainerRequest: Sendable {
     public var user: String
     public var network: NetworkMode
     public var hostname: String
+    /// The system-call filter; Docker's default policy unless the operator turned it off.
+    public var seccomp: SeccompProfile? = .buildDefault
 
     public init(
         lowers: [URL], command: [String], environment: [String] = [], workingDirectory: String = "/", user: String = "",

@@ -2,6 +2,7 @@ public import Foundation
 import Dispatch
 import Glibc
 import SlipwayKernel
+import SlipwayOCI
 
 /// Runs processes in containers with `runc`: an overlay of cached image layers as the root, a
 /// bundle whose `config.json` comes from ``RuntimeSpec``, and the upper directory handed back
@@ -47,8 +48,9 @@ public struct ContainerRuntime: Sendable {
         let created: [String]
         do {
             defer { overlay.unmount() }
-            created = try prepareMountPoints(rootfs, request: request)
-            let user = try ContainerUser.resolve(request.user, in: rootfs)
+            let tree = DirectoryTree(root: rootfs)
+            created = try prepareMountPoints(tree, request: request)
+            let user = try ContainerUser.resolve(request.user, in: tree)
             let spec = spec(for: request, rootfs: rootfs, user: user)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -79,8 +81,10 @@ public struct ContainerRuntime: Sendable {
             namespaces.append(RuntimeSpec.Namespace(type: "network"))
         case .host:
             // The host's name resolution, read-only, so downloads work as on the host.
+            // runc resolves mount destinations inside the root itself (securejoin).
+            let tree = DirectoryTree(root: rootfs)
             for file in ["/etc/resolv.conf", "/etc/hosts"]
-            where Self.isRegularFile(URL(fileURLWithPath: file)) && Self.exists(rootfs.appendingPathComponent(String(file.dropFirst()))) {
+            where Self.isRegularFile(URL(fileURLWithPath: file)) && ((try? tree.locate(file)) ?? nil) != nil {
                 mounts.append(RuntimeSpec.Mount(destination: file, type: "bind", source: file, options: ["rbind", "ro", "nosuid", "nodev"]))
             }
         }
@@ -95,37 +99,38 @@ public struct ContainerRuntime: Sendable {
             mounts: mounts,
             linux: RuntimeSpec.Linux(
                 namespaces: namespaces, maskedPaths: RuntimeSpec.maskedPaths, readonlyPaths: RuntimeSpec.readonlyPaths,
-                resources: RuntimeSpec.Resources(devices: [RuntimeSpec.DeviceRule(allow: false, access: "rwm")])))
+                resources: RuntimeSpec.Resources(devices: [RuntimeSpec.DeviceRule(allow: false, access: "rwm")]),
+                seccomp: request.seccomp))
     }
 
     /// Mount targets and the working directory must exist in the root. The ones made here only
     /// for mounting are listed so they can be taken out of the changes afterwards; the working
     /// directory stays (as in Docker and Buildah, the step that first needs it creates it).
-    private func prepareMountPoints(_ rootfs: URL, request: ContainerRequest) throws -> [String] {
+    /// Every path is resolved inside the root (``DirectoryTree``): a base image's `etc -> /x`
+    /// or `app -> /` can only ever lead to places inside the container's own root.
+    private func prepareMountPoints(_ tree: DirectoryTree, request: ContainerRequest) throws -> [String] {
         var created: [String] = []
-        let directories = ["proc", "dev", "sys"]
-        var files: [String] = []
-        if request.network == .host { files = ["etc/resolv.conf", "etc/hosts"] }
-        for name in directories + files where !Self.exists(rootfs.appendingPathComponent(name)) {
-            let path = rootfs.appendingPathComponent(name)
-            if files.contains(name) {
-                // No /etc yet: skip the mount rather than make a directory the command may make too.
-                guard Self.exists(path.deletingLastPathComponent()) else { continue }
-                guard FileManager.default.createFile(atPath: path.path, contents: nil) else { throw RuntimeError.setup("cannot create /\(name)") }
-            } else {
-                try FileManager.default.createDirectory(at: path, withIntermediateDirectories: true)
+        do {
+            for name in ["proc", "dev", "sys"] {
+                created += try tree.makeDirectories(name)
             }
-            created.append(name)
-        }
-        let workdir = request.workingDirectory.split(separator: "/").joined(separator: "/")
-        if !workdir.isEmpty, !Self.exists(rootfs.appendingPathComponent(workdir)) {
-            try FileManager.default.createDirectory(at: rootfs.appendingPathComponent(workdir), withIntermediateDirectories: true)
+            if request.network == .host {
+                for name in ["etc/resolv.conf", "etc/hosts"] {
+                    // No /etc yet: skip the mount rather than make a directory the command may make too.
+                    guard let etc = try tree.locate("etc"), etc.isDirectory else { continue }
+                    if let made = try tree.createFile(name) { created.append(made) }
+                }
+            }
+            try tree.makeDirectories(request.workingDirectory)
+        } catch let error as RootedPathError {
+            throw RuntimeError.setup("\(error)")
         }
         return created
     }
 
     /// Takes the mount points made for this run out of the upper directory (children first),
-    /// leaving anything the process itself put there.
+    /// leaving anything the process itself put there. The paths are resolved ones, so no
+    /// symlink lies on the way.
     private func removeMountPoints(_ created: [String], from upper: URL) {
         for name in created.reversed() {
             let path = upper.appendingPathComponent(name).path
@@ -212,11 +217,6 @@ public struct ContainerRuntime: Sendable {
     }
 
     // MARK: Files
-
-    static func exists(_ url: URL) -> Bool {
-        var info = stat()
-        return lstat(url.path, &info) == 0
-    }
 
     static func isRegularFile(_ url: URL) -> Bool {
         var info = stat()

@@ -1,4 +1,5 @@
 public import Foundation
+public import SlipwayOCI
 import Glibc
 
 /// The user a container process runs as, from an image's `USER` text (`name`, `uid`,
@@ -13,11 +14,20 @@ public struct ContainerUser: Sendable, Hashable {
 
     public static let root = ContainerUser(uid: 0, gid: 0, home: "/root", groups: [0])
 
-    /// - Parameter rootfs: the container's root; its `/etc` files are read only if they are
-    ///   regular files (a symlink there could point at the host's).
+    /// - Parameter tree: the container's root (a mounted root file system, or a stack of
+    ///   layers); `/etc/passwd` and `/etc/group` are found inside it, symlinks resolved within it,
+    ///   and read only if they are regular files.
     /// - Throws: ``RuntimeError/unknownUser(_:)`` naming what is missing.
-    public static func resolve(_ text: String, in rootfs: URL) throws -> ContainerUser {
-        try resolve(text, passwd: rootfs.appendingPathComponent("etc/passwd"), group: rootfs.appendingPathComponent("etc/group"))
+    public static func resolve(_ text: String, in tree: some RootedTree) throws -> ContainerUser {
+        let passwd: URL?
+        let group: URL?
+        do {
+            passwd = try tree.regularFile("etc/passwd")
+            group = try tree.regularFile("etc/group")
+        } catch let error as RootedPathError {
+            throw RuntimeError.unknownUser("cannot read the image's /etc files: \(error)")
+        }
+        return try resolve(text, passwd: passwd, group: group)
     }
 
     /// The same, with the image's `passwd` and `group` files given (nil when the image has none).

@@ -1,24 +1,48 @@
 public import Foundation
 public import SlipwayOCI
 import Glibc
+import SlipwayKernel
 
 /// Image layers unpacked once per diffID, each in overlayfs's own format (whiteouts as 0/0
 /// devices, opaque directories as xattrs), so any stack of them can be the lower layers of an
 /// overlay mount. Entries are complete or absent: a layer is unpacked into a private folder and
 /// renamed into place, and when two builds race the loser's copy is thrown away.
+///
+/// Nothing enters the cache unverified: a layer is unpacked while its uncompressed stream is
+/// hashed, and it is kept only when that digest is the diffID it is filed under. An image that
+/// claims another image's diffID for its own layer is refused, so it cannot put its files
+/// under the other image's name (and, through the instruction cache, into its builds).
 public struct LayerCache: Sendable {
     public let root: URL
     public let store: ContentStore
+    public let limits: UnpackLimits
 
     /// - Parameter root: `<state>/layers`; created when needed.
-    public init(root: URL, store: ContentStore) {
+    public init(root: URL, store: ContentStore, limits: UnpackLimits = UnpackLimits()) {
         self.root = root
         self.store = store
+        self.limits = limits
     }
 
     /// The cache that belongs next to `store` (`<state>/layers` beside `<state>/oci`).
-    public init(beside store: ContentStore) {
-        self.init(root: store.root.deletingLastPathComponent().appendingPathComponent("layers"), store: store)
+    public init(beside store: ContentStore, limits: UnpackLimits = UnpackLimits()) {
+        self.init(root: StateDirectory(of: store).layers, store: store, limits: limits)
+    }
+
+    /// A layer that could not be unpacked, named by its digest.
+    public struct UnpackError: Error, CustomStringConvertible, Sendable {
+        public var layer: Digest
+        public var reason: String
+        /// The image the layer belongs to, when the code that met it knows.
+        public var image: String?
+
+        public init(layer: Digest, reason: String, image: String? = nil) {
+            self.layer = layer
+            self.reason = reason
+            self.image = image
+        }
+
+        public var description: String { "layer \(layer): \(reason)" }
     }
 
     public func directory(for diffID: Digest) -> URL {
@@ -31,14 +55,42 @@ public struct LayerCache: Sendable {
         let target = directory(for: diffID)
         if FileManager.default.fileExists(atPath: target.path) { return target }
         let staging = try stagingDirectory()
+        let report: LayerExtractor.Report
         do {
-            let extractor = LayerExtractor(limits: .init(allowDevices: true, keepOwnership: true), whiteouts: .overlay)
-            try extractor.extract(store.blobURL(layer.digest), into: staging)
+            let extractor = LayerExtractor(
+                limits: .init(maxTotalBytes: limits.maxLayerBytes, allowDevices: true, keepOwnership: true, freeSpaceReserve: limits.freeSpaceReserve),
+                whiteouts: .overlay)
+            report = try extractor.extract(store.blobURL(layer.digest), into: staging, expectedDiffID: diffID)
         } catch {
             try? FileManager.default.removeItem(at: staging)
-            throw error
+            throw UnpackError(layer: layer.digest, reason: "\(error)")
         }
+        try? Data(String(report.uncompressedBytes).utf8).write(to: sizeRecord(for: diffID))
         return try adopt(staging, as: diffID)
+    }
+
+    /// Every layer of a stack unpacked (bottom first), refusing a stack that unpacks to more
+    /// than ``UnpackLimits/maxImageBytes`` in all.
+    public func unpacked(stack layers: [(layer: Descriptor, diffID: Digest)]) throws -> [URL] {
+        var total: Int64 = 0
+        return try layers.map { layer, diffID in
+            let url = try unpacked(layer, diffID: diffID)
+            total += unpackedSize(of: diffID)
+            guard total <= limits.maxImageBytes else {
+                throw UnpackError(layer: layer.digest, reason: "the image unpacks to more than \(ByteCountText.describe(limits.maxImageBytes)), the limit for one image; refusing it")
+            }
+            return url
+        }
+    }
+
+    /// How many bytes the layer's uncompressed stream had when it was unpacked from a blob (0
+    /// for layers a container wrote here).
+    func unpackedSize(of diffID: Digest) -> Int64 {
+        (try? String(contentsOf: sizeRecord(for: diffID), encoding: .utf8)).flatMap { Int64($0) } ?? 0
+    }
+
+    private func sizeRecord(for diffID: Digest) -> URL {
+        root.appendingPathComponent(diffID.algorithm.rawValue).appendingPathComponent(diffID.hex + ".size")
     }
 
     /// Moves a directory that already is a layer in overlay form (a container's upper dir) into
@@ -55,34 +107,6 @@ public struct LayerCache: Sendable {
             }
         }
         return target
-    }
-
-    /// Where `path` is in a stack of layers (bottom first) as an overlay mount would show it:
-    /// the unpacked copy in the topmost layer that has it, or nil when no layer does, or a
-    /// layer above deleted it (a whiteout there, or an opaque directory above it).
-    /// - Returns: the file and its `lstat` mode.
-    public func locate(_ path: String, in layers: [(layer: Descriptor, diffID: Digest)]) throws -> (url: URL, mode: mode_t)? {
-        for (layer, diffID) in layers.reversed() {
-            let root = try unpacked(layer, diffID: diffID)
-            let candidate = root.appendingPathComponent(path)
-            var info = stat()
-            if lstat(candidate.path, &info) == 0 {
-                let whiteout = (info.st_mode & S_IFMT) == S_IFCHR && info.st_rdev == 0
-                return whiteout ? nil : (candidate, info.st_mode)
-            }
-            if Self.hidesLowerLayers(path, in: root) { return nil }
-        }
-        return nil
-    }
-
-    /// Whether an unpacked layer marks a directory above `path` opaque.
-    private static func hidesLowerLayers(_ path: String, in layer: URL) -> Bool {
-        var current = layer
-        for part in path.split(separator: "/").dropLast() {
-            current = current.appendingPathComponent(String(part))
-            if DirectoryScanner.isOpaque(current.path) { return true }
-        }
-        return false
     }
 
     private func stagingDirectory() throws -> URL {

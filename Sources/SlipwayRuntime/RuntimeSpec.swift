@@ -88,6 +88,8 @@ public struct RuntimeSpec: Codable, Sendable, Hashable {
         public var maskedPaths: [String]
         public var readonlyPaths: [String]
         public var resources: Resources?
+        /// nil: no filter (only when the operator asked for `--security-opt seccomp=unconfined`).
+        public var seccomp: SeccompProfile?
     }
 
     public struct Namespace: Codable, Sendable, Hashable {

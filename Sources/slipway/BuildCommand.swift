@@ -37,6 +37,16 @@ struct BuildCommand: AsyncParsableCommand {
     @Flag(help: "Build into the store only; do not push.") var noPush = false
     @Flag(help: "Make every layer anew instead of reusing what earlier builds made.") var noCache = false
     @Flag(help: "Print the build report as JSON.") var json = false
+    @Option(help: ArgumentHelp("The most one layer of a base image may unpack to (default 16GiB).", valueName: "size"))
+    var maxLayerSize: String?
+    @Option(help: ArgumentHelp("The most all layers of one image may unpack to (default 64GiB).", valueName: "size"))
+    var maxImageSize: String?
+    @Option(help: ArgumentHelp("Free space unpacking must leave on the state directory's disk (default 1GiB).", valueName: "size"))
+    var minFreeSpace: String?
+    @Option(
+        name: .customLong("security-opt"),
+        help: ArgumentHelp("seccomp=unconfined runs RUN steps without the default system-call filter. Insecure: a RUN can then create user namespaces and reach kernel interfaces the filter keeps out.", valueName: "seccomp=unconfined"))
+    var securityOptions: [String] = []
     @OptionGroup var registry: RegistryOptions
 
     func validate() throws {
@@ -71,7 +81,9 @@ struct BuildCommand: AsyncParsableCommand {
             }
             let store = try registry.store()
             let location = try ContextLocation(parsing: context)
-            let scratch = store.root.deletingLastPathComponent().appendingPathComponent("contexts/\(UUID().uuidString)")
+            let contexts = StateDirectory(of: store).contexts
+            try FileManager.default.createDirectory(at: contexts, withIntermediateDirectories: true)
+            let scratch = contexts.appendingPathComponent(UUID().uuidString)
             defer { try? FileManager.default.removeItem(at: scratch) }
             if case .local = location {} else { FileHandle.standardError.write(Data("fetching context \(location)\n".utf8)) }
             let materialized = try await SignalCancellation.run { try await location.materialize(scratch: scratch) }
@@ -83,6 +95,8 @@ struct BuildCommand: AsyncParsableCommand {
             request.network = network.mode
             request.noCache = noCache
             request.secretBuildArgs = secrets
+            request.unpackLimits = try unpackLimits()
+            request.seccomp = try seccompProfile()
             request.log = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
             // Ctrl-C cancels the build: a running RUN container is killed and cleaned up.
             let result = try await SignalCancellation.run { [request, builder] in try await builder.choice.build(request, store: store, registry: client) }
@@ -100,6 +114,36 @@ struct BuildCommand: AsyncParsableCommand {
                 print(result.manifest.digest)
             }
         }
+    }
+}
+
+extension BuildCommand {
+    /// `--max-layer-size`, `--max-image-size` and `--min-free-space`, over the defaults.
+    func unpackLimits() throws -> UnpackLimits {
+        var limits = UnpackLimits()
+        func size(_ text: String?, _ flag: String) throws -> Int64? {
+            guard let text else { return nil }
+            guard let bytes = ByteCountText.parse(text) else { throw InputError("--\(flag) \(text): expected a size such as 512MiB or 2GiB") }
+            return bytes
+        }
+        if let bytes = try size(maxLayerSize, "max-layer-size") { limits.maxLayerBytes = bytes }
+        if let bytes = try size(maxImageSize, "max-image-size") { limits.maxImageBytes = bytes }
+        if let bytes = try size(minFreeSpace, "min-free-space") { limits.freeSpaceReserve = bytes }
+        return limits
+    }
+
+    /// The filter RUN gets: the default, or none for `--security-opt seccomp=unconfined`. Any
+    /// other security option is refused rather than dropped.
+    func seccompProfile() throws -> SeccompProfile? {
+        var profile: SeccompProfile? = .buildDefault
+        for option in securityOptions {
+            guard option == "seccomp=unconfined" else {
+                throw InputError("--security-opt \(option): the only security option is seccomp=unconfined")
+            }
+            profile = nil
+            FileHandle.standardError.write(Data("slipway: warning: RUN steps run without a seccomp filter (--security-opt seccomp=unconfined)\n".utf8))
+        }
+        return profile
     }
 }
 

@@ -1,6 +1,7 @@
 import CArchive
 public import Foundation
 import Glibc
+import SlipwayKernel
 
 /// Unpacks layers (any tar dialect libarchive reads, compressed or not) onto a root directory,
 /// applying whiteouts, and refusing hostile archives: entries with `..` or absolute paths, paths
@@ -10,18 +11,30 @@ import Glibc
 public struct LayerExtractor: Sendable {
     public struct Limits: Sendable, Hashable {
         public var maxEntries: Int
-        /// Total bytes of file contents, the defence against decompression bombs.
+        /// The most bytes the archive may unpack to (its uncompressed stream, headers included):
+        /// the defence against decompression bombs.
         public var maxTotalBytes: Int64
         public var allowDevices: Bool
         /// Apply the archive's uid/gid (needs root).
         public var keepOwnership: Bool
+        /// Bytes that must stay free on the disk being written to; nil: no check.
+        public var freeSpaceReserve: Int64?
+
+        /// A layer may unpack to 16 GiB unless the caller says otherwise.
+        public static let defaultMaxBytes: Int64 = 16 << 30
+        /// What unpacking leaves free on the disk unless the caller says otherwise.
+        public static let defaultFreeSpaceReserve: Int64 = 1 << 30
 
         /// - Parameter keepOwnership: defaults to true when running as root.
-        public init(maxEntries: Int = 1_000_000, maxTotalBytes: Int64 = 64 << 30, allowDevices: Bool = false, keepOwnership: Bool? = nil) {
+        public init(
+            maxEntries: Int = 1_000_000, maxTotalBytes: Int64 = Limits.defaultMaxBytes, allowDevices: Bool = false, keepOwnership: Bool? = nil,
+            freeSpaceReserve: Int64? = Limits.defaultFreeSpaceReserve
+        ) {
             self.maxEntries = maxEntries
             self.maxTotalBytes = maxTotalBytes
             self.allowDevices = allowDevices
             self.keepOwnership = keepOwnership ?? (geteuid() == 0)
+            self.freeSpaceReserve = freeSpaceReserve
         }
     }
 
@@ -29,6 +42,8 @@ public struct LayerExtractor: Sendable {
         public var entries = 0
         public var bytes: Int64 = 0
         public var whiteouts = 0
+        /// The length of the uncompressed stream.
+        public var uncompressedBytes: Int64 = 0
     }
 
     /// What a whiteout entry does.
@@ -48,19 +63,28 @@ public struct LayerExtractor: Sendable {
         self.whiteouts = whiteouts
     }
 
+    /// - Parameter expectedDiffID: the digest the uncompressed stream must have (an image
+    ///   config's `rootfs.diff_ids` entry). It is computed while unpacking; on a mismatch the
+    ///   extraction fails with both digests named, and the caller throws the folder away.
     /// - Throws: ``OCIError`` naming the refused entry, or the archive's own error.
     @discardableResult
-    public func extract(_ layer: URL, into root: URL) throws -> Report {
+    public func extract(_ layer: URL, into root: URL, expectedDiffID: Digest? = nil) throws -> Report {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let rootPath = root.resolvingSymlinksInPath().path
+        let space = limits.freeSpaceReserve.map { FreeSpaceCheck(directory: root, reserve: $0) }
+        if let problem = space?.problem() { throw OCIError.invalidContent(problem) }
+        let stream = try UncompressedLayerStream(
+            file: layer, algorithm: expectedDiffID?.algorithm ?? .sha256, limit: limits.maxTotalBytes, space: space)
         guard let reader = archive_read_new() else { throw OCIError.invalidContent("cannot create a tar reader") }
         defer { archive_read_free(reader) }
-        archive_read_support_filter_all(reader)
         archive_read_support_format_tar(reader)
         archive_read_support_format_gnutar(reader)
-        guard archive_read_open_filename(reader, layer.path, 1 << 20) == ARCHIVE_OK else {
-            throw OCIError.invalidContent("\(layer.lastPathComponent): \(LayerWriter.message(reader))")
+        // What went wrong: the stream's own reason (a cap, the disk) before libarchive's.
+        func failure(_ raw: String?, _ archive: OpaquePointer) -> OCIError {
+            let reason = stream.failure ?? LayerWriter.message(archive)
+            return OCIError.invalidContent(raw.map { "layer entry '\($0)': \(reason)" } ?? reason)
         }
+        guard stream.open(reader) == ARCHIVE_OK else { throw failure(nil, reader) }
         guard let disk = archive_write_disk_new() else { throw OCIError.invalidContent("cannot create a disk writer") }
         defer { archive_write_free(disk) }
         var flags = ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME
@@ -73,9 +97,7 @@ public struct LayerExtractor: Sendable {
         while true {
             let status = archive_read_next_header(reader, &entry)
             if status == ARCHIVE_EOF { break }
-            guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else {
-                throw OCIError.invalidContent("\(layer.lastPathComponent): \(LayerWriter.message(reader))")
-            }
+            guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else { throw failure(nil, reader) }
             let raw = archive_entry_pathname_utf8(entry).map { String(cString: $0) }
                 ?? archive_entry_pathname(entry).map { String(cString: $0) } ?? ""
             let path = try Self.clean(raw)
@@ -86,7 +108,7 @@ public struct LayerExtractor: Sendable {
             }
             let size = archive_entry_size(entry)
             guard size >= 0, report.bytes + size <= limits.maxTotalBytes else {
-                throw OCIError.invalidContent("layer entry '\(raw)': archive holds more than \(limits.maxTotalBytes) bytes; refusing it")
+                throw OCIError.invalidContent("layer entry '\(raw)': it unpacks to more than \(ByteCountText.describe(limits.maxTotalBytes)), the limit for one layer; refusing it")
             }
 
             let (parent, name) = LayerEntry.split(path)
@@ -141,10 +163,10 @@ public struct LayerExtractor: Sendable {
                 while true {
                     let read = archive_read_data_block(reader, &buffer, &length, &offset)
                     if read == ARCHIVE_EOF { break }
-                    guard read >= ARCHIVE_WARN else { throw OCIError.invalidContent("layer entry '\(raw)': \(LayerWriter.message(reader))") }
+                    guard read >= ARCHIVE_WARN else { throw failure(raw, reader) }
                     report.bytes += Int64(length)
                     guard report.bytes <= limits.maxTotalBytes else {
-                        throw OCIError.invalidContent("layer entry '\(raw)': archive holds more than \(limits.maxTotalBytes) bytes; refusing it")
+                        throw OCIError.invalidContent("layer entry '\(raw)': it unpacks to more than \(ByteCountText.describe(limits.maxTotalBytes)), the limit for one layer; refusing it")
                     }
                     guard archive_write_data_block(disk, buffer, length, offset) >= ARCHIVE_WARN else {
                         throw OCIError.invalidContent("layer entry '\(raw)': \(LayerWriter.message(disk))")
@@ -155,6 +177,15 @@ public struct LayerExtractor: Sendable {
                 throw OCIError.invalidContent("layer entry '\(raw)': \(LayerWriter.message(disk))")
             }
             written.insert(path)
+        }
+        guard stream.drain() else { throw failure(nil, reader) }
+        report.uncompressedBytes = stream.count
+        if let expectedDiffID {
+            let actual = stream.hasher.finalize()
+            guard actual == expectedDiffID else {
+                throw OCIError.invalidContent(
+                    "the layer's uncompressed content has digest \(actual), but the image's config claims diffID \(expectedDiffID); refusing the layer")
+            }
         }
         return report
     }

@@ -37,9 +37,12 @@ public struct ContentStore: Sendable {
         return URL(fileURLWithPath: base).appendingPathComponent("slipway")
     }
 
-    /// The store inside a state directory (`<state>/oci`).
+    /// The store inside a state directory (`<state>/oci`), after making the state directory
+    /// private (see ``StateDirectory/secure()``).
     public static func inStateDirectory(_ state: URL) throws -> ContentStore {
-        try ContentStore(root: state.appendingPathComponent("oci"))
+        let directory = StateDirectory(state)
+        try directory.secure()
+        return try ContentStore(root: directory.store)
     }
 
     /// The store of the default state directory (see ``defaultStateDirectory(environment:)``).
