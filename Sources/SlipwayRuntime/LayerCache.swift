@@ -52,15 +52,24 @@ public struct LayerCache: Sendable {
     /// The unpacked form of `layer` (whose uncompressed digest is `diffID`), unpacking it now if
     /// no build has yet.
     public func unpacked(_ layer: Descriptor, diffID: Digest) throws -> URL {
+        try unpacked(layer, diffID: diffID, allowance: limits.maxLayerBytes)
+    }
+
+    /// - Parameter allowance: the most this layer may unpack to (the per-layer cap, or less
+    ///   when the image's cap leaves less room).
+    private func unpacked(_ layer: Descriptor, diffID: Digest, allowance: Int64, imageCap: Bool = false) throws -> URL {
         let target = directory(for: diffID)
         if FileManager.default.fileExists(atPath: target.path) { return target }
         let staging = try stagingDirectory()
         let report: LayerExtractor.Report
         do {
             let extractor = LayerExtractor(
-                limits: .init(maxTotalBytes: limits.maxLayerBytes, allowDevices: true, keepOwnership: true, freeSpaceReserve: limits.freeSpaceReserve),
+                limits: .init(maxTotalBytes: allowance, allowDevices: true, keepOwnership: true, freeSpaceReserve: limits.freeSpaceReserve),
                 whiteouts: .overlay)
             report = try extractor.extract(store.blobURL(layer.digest), into: staging, expectedDiffID: diffID)
+        } catch let error as OCIError where imageCap && "\(error)".contains("the limit for one layer") {
+            try? FileManager.default.removeItem(at: staging)
+            throw UnpackError(layer: layer.digest, reason: Self.imageCapMessage(limits.maxImageBytes))
         } catch {
             try? FileManager.default.removeItem(at: staging)
             throw UnpackError(layer: layer.digest, reason: "\(error)")
@@ -71,16 +80,23 @@ public struct LayerCache: Sendable {
 
     /// Every layer of a stack unpacked (bottom first), refusing a stack that unpacks to more
     /// than ``UnpackLimits/maxImageBytes`` in all.
+    /// Each layer may use what the image's cap leaves, so the layer that would pass it is
+    /// stopped while unpacking and never enters the cache.
     public func unpacked(stack layers: [(layer: Descriptor, diffID: Digest)]) throws -> [URL] {
         var total: Int64 = 0
         return try layers.map { layer, diffID in
-            let url = try unpacked(layer, diffID: diffID)
+            let room = limits.maxImageBytes - total
+            let url = try unpacked(layer, diffID: diffID, allowance: min(limits.maxLayerBytes, room), imageCap: room < limits.maxLayerBytes)
             total += unpackedSize(of: diffID)
             guard total <= limits.maxImageBytes else {
-                throw UnpackError(layer: layer.digest, reason: "the image unpacks to more than \(ByteCountText.describe(limits.maxImageBytes)), the limit for one image; refusing it")
+                throw UnpackError(layer: layer.digest, reason: Self.imageCapMessage(limits.maxImageBytes))
             }
             return url
         }
+    }
+
+    static func imageCapMessage(_ cap: Int64) -> String {
+        "the image unpacks to more than \(ByteCountText.describe(cap)), the limit for one image; refusing it"
     }
 
     /// How many bytes the layer's uncompressed stream had when it was unpacked from a blob (0
