@@ -54,7 +54,7 @@ extension NativeDockerfileBuilder {
             try layerCache.adopt(result.changes, as: written.diffID)
         } catch {
             try? FileManager.default.removeItem(at: result.changes)
-            throw error
+            throw instruction.failure("cannot make a layer of what the command wrote: \(error)")
         }
         let record = InstructionCache.Record(layer: written.descriptor, diffID: written.diffID)
         instructionCache.save(record, for: cacheKey)

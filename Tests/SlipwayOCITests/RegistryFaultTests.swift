@@ -99,4 +99,19 @@ struct UnreachableRegistryTests {
         // refused request until its 10-minute deadline.
         #expect(clock.now - start < .seconds(60))
     }
+
+    /// A registry (or something posing as one) that answers with a manifest past the 4 MiB the
+    /// distribution registry allows: refused by name, not as NIO's "too many bytes".
+    @Test func anOversizedManifestIsRefusedByName() async throws {
+        let server = try await LoopbackHTTPServer.start { request in
+            request.uri.hasPrefix("/v2/huge/")
+                ? .init(status: 200, headers: [("Content-Type", MediaType.ociManifest)], body: Data(count: 5 << 20))
+                : .init(status: 200)
+        }
+        defer { server.stop() }
+        let reference = try ImageReference(parsing: "127.0.0.1:\(server.port)/huge/app:1")
+        let error = await #expect(throws: RegistryError.self) { try await RegistryClient().manifest(reference) }
+        #expect(error?.description.contains("the manifest of \(reference) is larger than 4 MiB; refusing it") == true, "\(error.map { "\($0)" } ?? "")")
+        #expect(error?.description.contains("NIOTooManyBytes") == false)
+    }
 }

@@ -63,7 +63,9 @@ public enum DirectoryScanner {
             case FileMode.characterDevice where info.st_rdev == 0:
                 entries.append(LayerEntry.whiteout(inImage))
             default:
-                throw OCIError.invalidContent("\(full): sockets, fifos and device files cannot go into a layer")
+                // Named by its path in the image: the host path is an internal folder of Slipway's.
+                let what = kind == FileMode.fifo ? "a fifo" : kind == FileMode.socket ? "a socket" : "a device file"
+                throw OCIError.invalidContent("/\(inImage) is \(what); sockets, fifos and device files cannot go into a layer")
             }
         }
     }

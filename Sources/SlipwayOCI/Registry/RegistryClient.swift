@@ -201,7 +201,7 @@ public struct RegistryClient: Sendable {
         headers.add(name: "Accept", value: MediaType.manifestAccept.joined(separator: ", "))
         let response = try await send(.GET, url, registry: reference.registry, scopes: [Self.pullScope(reference.repository)], headers: headers)
         guard response.status == .ok else { throw await failure(response, url: url, what: "manifest \(reference) not available") }
-        let data = Data(try await response.body.collect(upTo: 4 << 20).readableBytesView)
+        let data = try await Self.body(of: response, limit: Self.manifestLimit, url: url, what: "the manifest of \(reference)")
         let digest = Digest.sha256(of: data)
         let claimed = try reference.digest ?? response.headers.first(name: "Docker-Content-Digest").map(Digest.init(parsing:))
         if let claimed, claimed.algorithm == .sha256, claimed != digest {
@@ -210,6 +210,21 @@ public struct RegistryClient: Sendable {
         let mediaType = response.headers.first(name: "Content-Type").map { String($0.split(separator: ";")[0]) }
             ?? (try? JSONDecoder().decode(MediaTypeProbe.self, from: data))?.mediaType ?? MediaType.ociManifest
         return FetchedManifest(data: data, mediaType: mediaType, digest: digest)
+    }
+
+    /// The most a manifest may be: the limit the distribution registry itself enforces.
+    static let manifestLimit = 4 << 20
+
+    /// A whole response body of at most `limit` bytes; a larger one is a clear error naming
+    /// what it was and where, not NIO's bare "too many bytes".
+    static func body(of response: HTTPClientResponse, limit: Int, url: String, what: String) async throws -> Data {
+        do {
+            return Data(try await response.body.collect(upTo: limit).readableBytesView)
+        } catch is NIOTooManyBytesError {
+            throw RegistryError(
+                kind: .invalidResponse, url: url, status: Int(response.status.code),
+                message: "\(what) is larger than \(ByteCountText.describe(Int64(limit))); refusing it")
+        }
     }
 
     /// The descriptor of a manifest without fetching it, or nil when there is none.
@@ -267,8 +282,8 @@ public struct RegistryClient: Sendable {
             let response = try await send(.GET, current, registry: reference.registry, scopes: [Self.pullScope(reference.repository)])
             guard response.status == .ok else { throw await failure(response, url: current, what: "cannot list tags of \(reference.repository)") }
             struct Page: Decodable { var tags: [String]? }
-            let body = try await response.body.collect(upTo: 16 << 20)
-            tags += (try? JSONDecoder().decode(Page.self, from: Data(body.readableBytesView)))?.tags ?? []
+            let body = try await Self.body(of: response, limit: 16 << 20, url: current, what: "the tag list of \(reference.repository)")
+            tags += (try? JSONDecoder().decode(Page.self, from: body))?.tags ?? []
             url = Self.nextPage(response.headers.first(name: "Link"), origin: origin)
         }
         return tags
