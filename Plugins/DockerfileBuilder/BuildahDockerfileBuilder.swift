@@ -27,7 +27,9 @@ public struct BuildahDockerfileBuilder: Sendable {
 
         // A temporary root of buildah's own. Its path is lowercase and dot-free: buildah names an
         // image pulled from an OCI layout after the layout's path.
+        // Private (0700): buildah unpacks the bases in here, setuid files and all.
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-buildah-\(UUID().uuidString.lowercased())")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         defer { try? FileManager.default.removeItem(at: work) }
         let storage = ["--storage-driver", "vfs", "--root", work.appendingPathComponent("root").path,
                        "--runroot", work.appendingPathComponent("runroot").path]

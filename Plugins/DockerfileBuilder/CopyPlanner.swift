@@ -132,7 +132,7 @@ struct CopyPlanner {
         guard Self.staysInside(source) else {
             throw instruction.failure("'\(source)' is outside the build context")
         }
-        let written = cleaned.contains(where: { "*?[".contains($0) }) ? try globMatches(cleaned) : [cleaned]
+        let written = cleaned.contains(where: { "*?[".contains($0) }) ? globMatches(cleaned) : [cleaned]
         var matches: [Match] = []
         for path in written where path.isEmpty || !ignore.excludes(path) {
             let resolved: [String]
@@ -151,7 +151,7 @@ struct CopyPlanner {
     /// The paths under the root that a glob matches, component by component: each directory is
     /// listed where it really is inside the root, so a link in the pattern's way
     /// (`hostet[c]/shadow` through `hostetc -> /etc`) is followed inside the root only.
-    private func globMatches(_ pattern: String) throws -> [String] {
+    private func globMatches(_ pattern: String) -> [String] {
         var prefixes = [""]
         let parts = pattern.split(separator: "/").map(String.init)
         for part in parts {
