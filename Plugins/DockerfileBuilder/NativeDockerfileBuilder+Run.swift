@@ -14,7 +14,7 @@ extension NativeDockerfileBuilder {
         let environment = state.args.merging(state.environment) { _, env in env }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         var container = ContainerRequest(
             lowers: [], command: command, environment: environment, workingDirectory: state.container.workingDir ?? "/",
-            user: state.container.user ?? "", network: request.network)
+            user: state.container.user ?? "", network: try network(for: instruction, default: request.network))
 
         var key = CacheKey("run", parent: state.config.rootfs.diffIDs, request: request)
         key.add(container.network.rawValue)
@@ -60,6 +60,16 @@ extension NativeDockerfileBuilder {
         instructionCache.save(record, for: cacheKey)
         state.noteChanges(entries)
         append(record, to: &state)
+    }
+
+    /// `RUN --network=default|none|host`; default is the build's own setting.
+    private func network(for instruction: Instruction, default fallback: NetworkMode) throws -> NetworkMode {
+        switch instruction.flag("network") {
+        case nil, "default": fallback
+        case "none": .none
+        case "host": .host
+        case let other?: throw instruction.failure("--network=\(other): expected default, none or host")
+        }
     }
 
     private func append(_ record: InstructionCache.Record, to state: inout StageState) {

@@ -169,6 +169,7 @@ public struct NativeDockerfileBuilder: Sendable {
     ) async throws {
         let words = state.words(escape: dockerfile.escape)
         let created = Self.timestamp(request.epoch)
+        try refuseUnsupportedFlags(instruction)
         switch instruction.keyword {
         case .arg:
             for (key, value) in try instruction.keyValues(words) {
@@ -307,6 +308,24 @@ public struct NativeDockerfileBuilder: Sendable {
         state.origins.append(LayerOrigin(kind: instruction.keyword == .add ? .add : .copy, digest: layer.layer.digest.description))
     }
 
+    /// Flags the parser knows (they are valid Dockerfile syntax) but this builder does not
+    /// carry out yet: refused with the line, never accepted and dropped.
+    private func refuseUnsupportedFlags(_ instruction: Instruction) throws {
+        let unsupported: [String] =
+            switch instruction.keyword {
+            case .run: ["mount"]
+            case .copy: ["parents", "exclude"]
+            case .add: ["exclude", "keep-git-dir"]
+            default: []
+            }
+        for name in unsupported where instruction.hasFlag(name) {
+            throw instruction.failure("--\(name) is not supported by the native builder yet")
+        }
+        if instruction.keyword == .run, let security = instruction.flag("security"), security != "sandbox" {
+            throw instruction.failure("--security=\(security) is not supported: RUN always runs sandboxed (use --security=sandbox or leave it out)")
+        }
+    }
+
     /// The layer an earlier build made for `key`, or a new one from `make` (then remembered).
     func cachedLayer(
         _ key: Digest, for instruction: Instruction, request: BuildRequest, make: () throws -> LayerWriter.Written
@@ -391,7 +410,7 @@ public struct NativeDockerfileBuilder: Sendable {
         let workdir = state.container.workingDir ?? "/"
         let path = DockerIgnore.cleanPath(target.hasPrefix("/") ? target : workdir + "/" + target)
         let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int64) ?? 0
-        return LayerEntry(path: path, content: .file(source: file, size: size ?? 0), mode: options.mode ?? 0o600,
+        return LayerEntry(path: path, content: .file(source: file, size: size), mode: options.mode ?? 0o600,
                           uid: options.owner?.uid ?? 0, gid: options.owner?.gid ?? 0)
     }
 
@@ -420,6 +439,7 @@ public struct NativeDockerfileBuilder: Sendable {
         check.interval = try nanoseconds("interval")
         check.timeout = try nanoseconds("timeout")
         check.startPeriod = try nanoseconds("start-period")
+        check.startInterval = try nanoseconds("start-interval")
         if let retries = instruction.flag("retries") {
             guard let count = Int(retries), count >= 0 else { throw instruction.failure("--retries=\(retries) is not a count") }
             check.retries = count

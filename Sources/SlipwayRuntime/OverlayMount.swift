@@ -13,8 +13,13 @@ struct OverlayMount {
     static func mount(lowers: [URL], upper: URL, work: URL, target: URL, links: URL) throws -> OverlayMount {
         var paths: [String] = []
         try FileManager.default.createDirectory(at: links, withIntermediateDirectories: true)
-        let layers = lowers.isEmpty ? [links.appendingPathComponent("empty")] : lowers
-        if lowers.isEmpty { try FileManager.default.createDirectory(at: layers[0], withIntermediateDirectories: true) }
+        // overlayfs refuses the same lower directory twice (ELOOP), which two identical layers
+        // (`RUN true` twice) give. Only the topmost copy matters: everything the lower copy
+        // shows, the upper one shows again above whatever lies between them.
+        var seen = Set<String>()
+        let distinct = lowers.reversed().filter { seen.insert($0.standardizedFileURL.path).inserted }.reversed()
+        let layers = distinct.isEmpty ? [links.appendingPathComponent("empty")] : Array(distinct)
+        if distinct.isEmpty { try FileManager.default.createDirectory(at: layers[0], withIntermediateDirectories: true) }
         for (index, lower) in layers.reversed().enumerated() {  // overlayfs wants the top layer first
             let link = links.appendingPathComponent(String(index, radix: 36))
             try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: lower.path)

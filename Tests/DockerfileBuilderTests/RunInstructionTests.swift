@@ -67,6 +67,43 @@ struct RunInstructionTests {
         #expect(error?.description.contains("/no/such/tool") == true)
     }
 
+    /// Two identical layers (`RUN true` twice) used to break every later RUN: overlayfs refuses
+    /// the same lower directory twice.
+    @Test func identicalLayersDoNotBreakLaterRuns() async throws {
+        let (store, context) = try await setUp("RUN true\nRUN true\nRUN echo after > /after\n")
+        let result = try await build(store, context)
+        let root = try await unpack(result, from: store)
+        #expect(try String(contentsOf: root.appendingPathComponent("after"), encoding: .utf8) == "after\n")
+    }
+
+    /// Non-ASCII names written by RUN (python3 and ca-certificates have them) go into the layer.
+    @Test func runMayWriteNonASCIINames() async throws {
+        let (store, context) = try await setUp("RUN touch /café\n")
+        let result = try await build(store, context)
+        let root = try await unpack(result, from: store)
+        #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("café").path))
+    }
+
+    /// `RUN --network=none` is honoured per instruction; flags the builder does not carry out
+    /// yet are refused with the line, not dropped.
+    @Test func runFlagsAreHonouredOrRefused() async throws {
+        let (store, context) = try await setUp("RUN --network=none cat /proc/net/dev | grep : | sed 's/:.*//' | tr -d ' ' > /interfaces\n")
+        let root = try await unpack(try await build(store, context), from: store)
+        #expect(try String(contentsOf: root.appendingPathComponent("interfaces"), encoding: .utf8) == "lo\n")
+        for (line, message) in [
+            ("RUN --mount=type=cache,target=/c true", "--mount is not supported by the native builder yet"),
+            ("RUN --security=insecure true", "--security=insecure is not supported"),
+            ("RUN --network=bridge true", "--network=bridge: expected default, none or host"),
+            ("COPY --parents a /b", "--parents is not supported by the native builder yet"),
+            ("COPY --exclude=*.md a /b", "--exclude is not supported by the native builder yet"),
+        ] {
+            let refused = try Scratch.files(["Dockerfile": "FROM localhost/busybox:test\n\(line)\n", "a": "a"], label: "run-flags")
+            let error = await #expect(throws: DockerfileError.self) { try await build(store, refused) }
+            #expect(error?.location.line == 2)
+            #expect(error?.description.contains(message) == true, "\(line): \(error.map { "\($0)" } ?? "")")
+        }
+    }
+
     @Test func networkNoneLeavesOnlyLoopback() async throws {
         let (store, context) = try await setUp("RUN cat /proc/net/dev | grep : | sed 's/:.*//' | tr -d ' ' | sort > /interfaces\n")
         let result = try await build(store, context, network: .none)

@@ -32,6 +32,19 @@ struct LayerWriterTests {
         if compression == .none { #expect(first.diffID == first.descriptor.digest) }
     }
 
+    /// Non-ASCII names (ca-certificates ships `NetLock_Arany_=Class_Gold=_Főtanúsítvány.pem`)
+    /// used to crash libarchive 3.6's pax writer in the "C" locale.
+    @Test func nonASCIINamesAreWrittenAndReadBack() throws {
+        let tree = temporary("utf8-tree")
+        try FileManager.default.createDirectory(at: tree.appendingPathComponent("café"), withIntermediateDirectories: true)
+        try Data("cert\n".utf8).write(to: tree.appendingPathComponent("café/NetLock_Arany_=Class_Gold=_Főtanúsítvány.pem"))
+        let store = try ContentStore(root: temporary("store"))
+        let written = try LayerWriter(options: .init(compression: .gzip)).write(try DirectoryScanner.entries(of: tree), into: store)
+        let root = temporary("root")
+        try LayerExtractor().extract(store.blobURL(written.descriptor.digest), into: root, expectedDiffID: written.diffID)
+        #expect(try String(contentsOf: root.appendingPathComponent("café/NetLock_Arany_=Class_Gold=_Főtanúsítvány.pem"), encoding: .utf8) == "cert\n")
+    }
+
     @Test(arguments: LayerCompression.allCases)
     func roundTripsThroughTheExtractor(compression: LayerCompression) throws {
         let store = try ContentStore(root: temporary("store"))

@@ -69,6 +69,7 @@ public struct LayerExtractor: Sendable {
     /// - Throws: ``OCIError`` naming the refused entry, or the archive's own error.
     @discardableResult
     public func extract(_ layer: URL, into root: URL, expectedDiffID: Digest? = nil) throws -> Report {
+        ArchiveLocale.ensure()
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let rootPath = root.resolvingSymlinksInPath().path
         let space = limits.freeSpaceReserve.map { FreeSpaceCheck(directory: root, reserve: $0) }

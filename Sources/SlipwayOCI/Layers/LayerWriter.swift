@@ -40,6 +40,7 @@ public struct LayerWriter: Sendable {
     /// - Throws: ``OCIError`` naming the entry that could not be written.
     public func write(_ entries: [LayerEntry], into store: ContentStore) throws -> Written {
         let sink = try LayerSink(store: store, compression: options.compression)
+        ArchiveLocale.ensure()
         guard let archive = archive_write_new() else { throw OCIError.invalidContent("cannot create a tar writer") }
         defer { archive_write_free(archive) }
         archive_write_set_format_pax_restricted(archive)

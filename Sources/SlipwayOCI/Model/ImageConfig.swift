@@ -54,10 +54,13 @@ public struct ImageConfig: Sendable, Hashable, Codable {
         public var interval: Int64?
         public var timeout: Int64?
         public var startPeriod: Int64?
+        /// How often to probe during the start period (Docker 25+).
+        public var startInterval: Int64?
         public var retries: Int?
 
         enum CodingKeys: String, CodingKey {
-            case test = "Test", interval = "Interval", timeout = "Timeout", startPeriod = "StartPeriod", retries = "Retries"
+            case test = "Test", interval = "Interval", timeout = "Timeout", startPeriod = "StartPeriod", startInterval = "StartInterval"
+            case retries = "Retries"
         }
 
         public init() {}
