@@ -26,13 +26,27 @@ struct CopyPlanner {
         var mode: UInt32?
         /// Whether the stage already has a path: an existing directory such as /tmp keeps its
         /// mode and owner, a missing one is created (with the --chown owner).
-        var exists: (String) -> Bool = { _ in false }
+        var exists: (String) throws -> Bool = { _ in false }
+        /// Where the destination really is in the stage (its directories' links followed inside
+        /// the stage, as BuildKit does), and whether it is an existing directory there: then a
+        /// single file goes into it (`COPY app /usr/bin`), as in Docker.
+        var place: (String) throws -> (path: String, isDirectory: Bool) = { ($0, false) }
     }
 
     func entries(sources: [String], destination: String, workdir: String, options: Options) throws -> [LayerEntry] {
         var target = destination.hasPrefix("/") ? destination : (workdir.hasSuffix("/") ? workdir : workdir + "/") + destination
-        let wantsDirectory = target.hasSuffix("/") || target.hasSuffix("/.")
+        var wantsDirectory = target.hasSuffix("/") || target.hasSuffix("/.")
         target = DockerIgnore.cleanPath(target)
+        if !target.isEmpty {
+            let placed: (path: String, isDirectory: Bool)
+            do {
+                placed = try options.place(target)
+            } catch let error as RootedPathError {
+                throw instruction.failure("the destination: \(error)")
+            }
+            target = placed.path
+            wantsDirectory = wantsDirectory || placed.isDirectory
+        }
         var matches: [Match] = []
         for source in sources {
             let found = try expand(source)
@@ -85,8 +99,8 @@ struct CopyPlanner {
             if let mode = options.mode, !isSymlink(entry) { entry.mode = mode }
             return entry
         }
-        entries += parents(of: target, options)
-        entries.removeAll { createdPaths.contains($0.path) && options.exists($0.path) }
+        entries += try parents(of: target, options)
+        try entries.removeAll { try createdPaths.contains($0.path) && options.exists($0.path) }
         // One entry per path; the last word wins (a parent added twice, a file copied twice).
         var byPath: [String: LayerEntry] = [:]
         for entry in entries { byPath[entry.path] = entry }
@@ -113,10 +127,10 @@ struct CopyPlanner {
     }
 
     /// Missing directories above `path`.
-    private func parents(of path: String, _ options: Options) -> [LayerEntry] {
+    private func parents(of path: String, _ options: Options) throws -> [LayerEntry] {
         let parts = path.split(separator: "/")
         guard parts.count > 1 else { return [] }
-        return (1..<parts.count).map { parts[0..<$0].joined(separator: "/") }.filter { !options.exists($0) }.map { created($0, options) }
+        return try (1..<parts.count).map { parts[0..<$0].joined(separator: "/") }.filter { try !options.exists($0) }.map { created($0, options) }
     }
 
     /// A source path as the Dockerfile names it, and where it really is inside the root.

@@ -156,7 +156,7 @@ public struct NativeDockerfileBuilder: Sendable {
         var state = StageState(
             config: config, layers: manifest.layers, origins: manifest.layers.map { LayerOrigin(kind: .base, digest: $0.digest.description) },
             base: BaseImage(reference: reference.description, digest: descriptor.digest.description))
-        state.knownPaths = manifest.layers.isEmpty ? [] : nil
+        state.knownPaths = manifest.layers.isEmpty ? [:] : nil
         state.config.history = config.history
         return state
     }
@@ -239,6 +239,7 @@ public struct NativeDockerfileBuilder: Sendable {
         let (allSources, destination) = try instruction.sourcesAndDestination(words)
         var options = CopyPlanner.Options()
         options.exists = pathIndex(of: state)
+        options.place = destinationPlacer(of: state)
         if let chown = instruction.flag("chown") {
             options.owner = try owner(try words.word(chown), of: state, for: instruction)
         }
@@ -302,7 +303,7 @@ public struct NativeDockerfileBuilder: Sendable {
             try LayerWriter(options: .init(compression: request.compression, epoch: request.epoch, keepOwnership: true))
                 .write(entries, into: store)
         }
-        state.knownPaths?.formUnion(entries.map(\.path))
+        state.noteWritten(entries)
         state.layers.append(layer.layer)
         state.config.rootfs.diffIDs.append(layer.diffID)
         state.origins.append(LayerOrigin(kind: instruction.keyword == .add ? .add : .copy, digest: layer.layer.digest.description))
@@ -368,10 +369,24 @@ public struct NativeDockerfileBuilder: Sendable {
     /// Whether the stage has a path: from the paths this build wrote when it knows all of them
     /// (scratch-based stages), else from its layers as unpacked in the layer cache, resolved
     /// inside the stack (a symlink a base planted never reaches the host).
-    private func pathIndex(of state: StageState) -> (String) -> Bool {
-        if let known = state.knownPaths { return { known.contains($0) } }
+    private func pathIndex(of state: StageState) -> (String) throws -> Bool {
+        if let known = state.knownPaths { return { known[$0] != nil } }
         let stack = LayerStack(state.unpackableLayers, cache: layerCache)
-        return { path in ((try? stack.locate(path, followingFinalLink: false)) ?? nil) != nil }
+        return { path in try stack.locate(path, followingFinalLink: false) != nil }
+    }
+
+    /// Where a COPY destination lands in the stage: its parent directories resolved inside the
+    /// stage (Debian's `/bin -> usr/bin` puts `COPY f /bin/f` at `usr/bin/f`, and a link a base
+    /// planted cannot lead anywhere else), and the destination itself when it is a directory.
+    private func destinationPlacer(of state: StageState) -> (String) throws -> (path: String, isDirectory: Bool) {
+        if let known = state.knownPaths { return { ($0, known[$0] == true) } }
+        let stack = LayerStack(state.unpackableLayers, cache: layerCache)
+        return { path in
+            if let found = try stack.locate(path), found.isDirectory { return (try stack.resolve(path), true) }
+            let (parent, name) = LayerEntry.split(path)
+            let resolvedParent = try stack.resolve(parent)
+            return (resolvedParent.isEmpty ? name : resolvedParent + "/" + name, false)
+        }
     }
 
     /// A regular file of the stage, as its layers stack up, found inside the stack.

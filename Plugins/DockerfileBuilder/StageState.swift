@@ -16,9 +16,9 @@ struct StageState: Sendable {
     var shell: [String] = ["/bin/sh", "-c"]
     /// Whether CMD was set in this stage (ENTRYPOINT clears an inherited CMD otherwise).
     var cmdSetHere = false
-    /// Every path the stage's layers hold, when all of them were written by this build (a
-    /// scratch-based stage); nil on an image base.
-    var knownPaths: Set<String>? = []
+    /// Every path the stage's layers hold (and whether it is a directory), when all of them
+    /// were written by this build (a scratch-based stage); nil on an image base.
+    var knownPaths: [String: Bool]? = [:]
     /// Images COPY --from read files from: build-time bases of the image.
     var copiedFrom: [BaseImage] = []
 
@@ -53,19 +53,24 @@ struct StageState: Sendable {
     }
 
     /// Keeps ``knownPaths`` true after a RUN: what it wrote is added, what it deleted removed.
+    /// Records what a COPY layer wrote.
+    mutating func noteWritten(_ entries: [LayerEntry]) {
+        for entry in entries { knownPaths?[entry.path] = entry.content == .directory }
+    }
+
     mutating func noteChanges(_ entries: [LayerEntry]) {
         guard var paths = knownPaths else { return }
         func removeTree(_ path: String) {
-            paths = paths.filter { $0 != path && !$0.hasPrefix(path + "/") }
+            paths = paths.filter { $0.key != path && !$0.key.hasPrefix(path + "/") }
         }
         for entry in entries {
             let (parent, name) = LayerEntry.split(entry.path)
             if name == LayerEntry.opaqueMarker {
-                if !parent.isEmpty { paths = paths.filter { !$0.hasPrefix(parent + "/") } } else { paths = [] }
+                if !parent.isEmpty { paths = paths.filter { !$0.key.hasPrefix(parent + "/") } } else { paths = [:] }
             } else if name.hasPrefix(LayerEntry.whiteoutPrefix) {
                 removeTree((parent.isEmpty ? "" : parent + "/") + name.dropFirst(LayerEntry.whiteoutPrefix.count))
             } else {
-                paths.insert(entry.path)
+                paths[entry.path] = entry.content == .directory
             }
         }
         knownPaths = paths

@@ -104,6 +104,22 @@ struct RunInstructionTests {
         }
     }
 
+    /// `COPY f /usr/bin` (an existing directory, no trailing slash) puts the file into it, as
+    /// Docker does; `COPY f /sbin/f` through a base's `sbin -> usr/bin` lands in usr/bin.
+    @Test func copyOntoADirectoryOrThroughALinkGoesWhereDockerPutsIt() async throws {
+        let (store, _) = try await setUp("")
+        let linked = try Scratch.files(["Dockerfile": "FROM localhost/busybox:test\nCOPY links/ /\n", "links/.keep": ""], label: "links-base")
+        #expect(symlink("usr/bin", linked.appendingPathComponent("links/sbin").path) == 0)
+        _ = try await NativeDockerfileBuilder(store: store, registry: RegistryClient())
+            .build(BuildRequest(context: linked, tags: ["localhost/linked:test"]))
+        let context = try Scratch.files([
+            "Dockerfile": "FROM localhost/linked:test\nCOPY f /usr/bin\nCOPY g /sbin/g\nRUN test -d /usr/bin && test -f /usr/bin/f && test -f /usr/bin/g && test -L /sbin && echo ok > /ok\n",
+            "f": "f\n", "g": "g\n",
+        ], label: "copy-into")
+        let root = try await unpack(try await build(store, context), from: store)
+        #expect(try String(contentsOf: root.appendingPathComponent("ok"), encoding: .utf8) == "ok\n")
+    }
+
     @Test func networkNoneLeavesOnlyLoopback() async throws {
         let (store, context) = try await setUp("RUN cat /proc/net/dev | grep : | sed 's/:.*//' | tr -d ' ' | sort > /interfaces\n")
         let result = try await build(store, context, network: .none)
