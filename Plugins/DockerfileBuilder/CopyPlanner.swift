@@ -48,12 +48,18 @@ struct CopyPlanner {
             wantsDirectory = wantsDirectory || placed.isDirectory
         }
         var matches: [Match] = []
+        let excluded = ignore.isEmpty ? "" : " (or it is excluded by .dockerignore)"
         for source in sources {
             let found = try expand(source)
-            guard !found.isEmpty else {
-                throw instruction.failure("'\(source)' does not match any file in the build context" + (ignore.isEmpty ? "" : " (or it is excluded by .dockerignore)"))
+            // A wildcard may match nothing when another source matches something (BuildKit's
+            // rule); a plain path must exist.
+            guard !found.isEmpty || (Self.isGlob(source) && sources.count > 1) else {
+                throw instruction.failure("'\(source)' does not match any file in the build context" + excluded)
             }
             matches += found
+        }
+        guard !matches.isEmpty else {
+            throw instruction.failure("no source files: '\(sources.joined(separator: "', '"))' match nothing in the build context" + excluded)
         }
         let intoDirectory = wantsDirectory || matches.count > 1 || sources.count > 1
         var entries: [LayerEntry] = []
@@ -146,7 +152,7 @@ struct CopyPlanner {
         guard Self.staysInside(source) else {
             throw instruction.failure("'\(source)' is outside the build context")
         }
-        let written = cleaned.contains(where: { "*?[".contains($0) }) ? globMatches(cleaned) : [cleaned]
+        let written = Self.isGlob(cleaned) ? globMatches(cleaned) : [cleaned]
         var matches: [Match] = []
         for path in written where path.isEmpty || !ignore.excludes(path) {
             let resolved: [String]
@@ -194,6 +200,8 @@ struct CopyPlanner {
         guard let found = tree.entry(at: components), found.isDirectory else { return nil }
         return found.url
     }
+
+    static func isGlob(_ path: String) -> Bool { path.contains { "*?[".contains($0) } }
 
     /// Whether `..` components never climb above the root (cleaning would silently clamp them).
     private static func staysInside(_ source: String) -> Bool {

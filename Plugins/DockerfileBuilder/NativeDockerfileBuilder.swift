@@ -357,8 +357,8 @@ public struct NativeDockerfileBuilder: Sendable {
         do {
             let user = try ContainerUser.resolve(
                 text, passwd: try file("etc/passwd", in: state), group: try file("etc/group", in: state))
-            // A user without a group takes the uid as its gid too, as Docker documents.
-            return (user.uid, parts.count == 2 ? user.gid : user.uid)
+            // A named user without a group gets its primary group from /etc/passwd (BuildKit).
+            return (user.uid, user.gid)
         } catch let error as RuntimeError {
             throw instruction.failure("--chown=\(text): \(error)")
         } catch let error as RootedPathError {

@@ -120,6 +120,19 @@ struct RunInstructionTests {
         #expect(try String(contentsOf: root.appendingPathComponent("ok"), encoding: .utf8) == "ok\n")
     }
 
+    /// `--chown=NAME` takes the user's primary group from /etc/passwd; a wildcard that matches
+    /// nothing is fine beside a source that matches (both as BuildKit does).
+    @Test func chownByNameUsesThePrimaryGroupAndEmptyWildcardsAreAllowed() async throws {
+        let (store, context) = try await setUp("""
+            RUN echo 'svc:x:1001:50:service:/srv:/bin/sh' >> /etc/passwd && echo 'staff:x:50:' >> /etc/group
+            COPY --chown=svc f missing-*.txt /data/
+            RUN stat -c %u:%g /data/f > /owner
+            """)
+        try Data("f\n".utf8).write(to: context.appendingPathComponent("f"))
+        let root = try await unpack(try await build(store, context), from: store)
+        #expect(try String(contentsOf: root.appendingPathComponent("owner"), encoding: .utf8) == "1001:50\n")
+    }
+
     @Test func networkNoneLeavesOnlyLoopback() async throws {
         let (store, context) = try await setUp("RUN cat /proc/net/dev | grep : | sed 's/:.*//' | tr -d ' ' | sort > /interfaces\n")
         let result = try await build(store, context, network: .none)
