@@ -38,10 +38,18 @@ public struct ShellWords: Sendable {
                 current.append(next)
                 inWord = true
             case "'":
-                while let next = characters.popFirst(), next != "'" { current.append(next) }
+                // Nothing escapes inside single quotes, not even a quote (`'a\'b'` is unterminated).
+                var closed = false
+                while let next = characters.popFirst() {
+                    if next == "'" { closed = true; break }
+                    current.append(next)
+                }
+                guard closed else { throw Failure(description: "unexpected end of statement while looking for matching single-quote") }
                 inWord = true
             case "\"":
-                while let next = characters.popFirst(), next != "\"" {
+                var closed = false
+                while let next = characters.popFirst() {
+                    if next == "\"" { closed = true; break }
                     if next == escape, let escaped = characters.first, escaped == "\"" || escaped == escape || escaped == "$" {
                         current.append(characters.removeFirst())
                     } else if next == "$" {
@@ -50,6 +58,7 @@ public struct ShellWords: Sendable {
                         current.append(next)
                     }
                 }
+                guard closed else { throw Failure(description: "unexpected end of statement while looking for matching double-quote") }
                 inWord = true
             case "$":
                 current += try variable(&characters)

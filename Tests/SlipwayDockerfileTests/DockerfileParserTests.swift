@@ -162,4 +162,15 @@ struct ShellWordsTests {
         #expect(throws: ShellWords.Failure.self) { try words.word("${NAME/x}") }
         #expect(throws: ShellWords.Failure(description: "must be set")) { try words.word("${MISSING:?must be set}") }
     }
+
+    /// Inside single quotes nothing escapes, so `ENV name='a\'b'` leaves a quote open: an error,
+    /// as in BuildKit, not a silently different value. Unterminated quotes are errors too.
+    @Test func unterminatedQuotesAreErrors() throws {
+        let words = ShellWords(environment: [:])
+        for text in ["name='a\\'b'", "'open", "\"open", "a \"b\\\" c"] {
+            #expect(throws: ShellWords.Failure.self, "\(text)") { try words.word(text) }
+        }
+        #expect(try words.word("'a\\'b") == "a\\b")
+        #expect(try words.word("\"a \\\" b\"") == "a \" b")
+    }
 }
