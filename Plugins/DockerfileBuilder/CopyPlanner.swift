@@ -20,6 +20,9 @@ struct CopyPlanner {
     var unpackArchives = false
     /// Where unpacked archives are staged (removed with the build's scratch space).
     var scratch: URL?
+    /// Whether copied files keep their owners when there is no --chown: true for another
+    /// stage's or image's files (COPY --from); files from the context become root's.
+    var keepsSourceOwners = false
 
     struct Options {
         var owner: (uid: UInt32, gid: UInt32)?
@@ -63,6 +66,8 @@ struct CopyPlanner {
         }
         let intoDirectory = wantsDirectory || matches.count > 1 || sources.count > 1
         var entries: [LayerEntry] = []
+        // Entries an ADDed archive unpacked: they keep the archive's owners, as in Docker.
+        var fromArchives = Set<String>()
         for match in matches {
             let url = tree.url(match.resolved)
             var info = stat()
@@ -79,11 +84,13 @@ struct CopyPlanner {
                 // ADD archive.tar /dest/: the archive's contents, not the archive.
                 let unpacked = scratch.appendingPathComponent(UUID().uuidString)
                 do {
-                    try LayerExtractor(limits: .init(keepOwnership: false)).extract(url, into: unpacked)
+                    try LayerExtractor(limits: .init(allowDevices: false)).extract(url, into: unpacked)
                 } catch {
                     throw instruction.failure("cannot unpack '\(match.written)': \(error)")
                 }
-                entries += try DirectoryScanner.entries(of: unpacked, prefix: target)
+                let unpackedEntries = try DirectoryScanner.entries(of: unpacked, prefix: target)
+                fromArchives.formUnion(unpackedEntries.map(\.path))
+                entries += unpackedEntries
                 if !target.isEmpty { entries.append(created(target, options)) }
             } else {
                 let name = (match.written.split(separator: "/").last.map(String.init)) ?? match.written
@@ -91,7 +98,7 @@ struct CopyPlanner {
                 guard !path.isEmpty else { throw instruction.failure("cannot copy a file onto /") }
                 entries.append(LayerEntry(
                     path: path, content: .file(source: url, size: Int64(info.st_size)),
-                    mode: UInt32(info.st_mode) & 0o7777, modified: Int64(info.st_mtim.tv_sec)))
+                    mode: UInt32(info.st_mode) & 0o7777, uid: info.st_uid, gid: info.st_gid, modified: Int64(info.st_mtim.tv_sec)))
                 if intoDirectory && !target.isEmpty { entries.append(created(target, options)) }
             }
         }
@@ -101,7 +108,11 @@ struct CopyPlanner {
         entries = entries.map { entry in
             guard !createdPaths.contains(entry.path) else { return entry }
             var entry = entry
-            (entry.uid, entry.gid) = options.owner ?? (0, 0)
+            if let owner = options.owner {
+                (entry.uid, entry.gid) = owner
+            } else if !keepsSourceOwners && !fromArchives.contains(entry.path) {
+                (entry.uid, entry.gid) = (0, 0)
+            }
             if let mode = options.mode, !isSymlink(entry) { entry.mode = mode }
             return entry
         }

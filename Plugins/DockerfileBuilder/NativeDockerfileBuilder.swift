@@ -279,6 +279,7 @@ public struct NativeDockerfileBuilder: Sendable {
             rules = .none
         }
         var planner = CopyPlanner(root: root, ignore: rules, instruction: instruction)
+        planner.keepsSourceOwners = instruction.flag("from") != nil
         if instruction.keyword == .add && instruction.flag("from") == nil {
             planner.unpackArchives = true
             planner.scratch = try scratch.directory()
@@ -508,8 +509,9 @@ struct Scratchpad {
         let root = try state.scratchFolder("stage")
         roots[source] = root
         var total: Int64 = 0
+        // Owners are kept (as root): COPY --from carries them over, as BuildKit does.
         let extractor = LayerExtractor(limits: .init(
-            maxTotalBytes: limits.maxLayerBytes, allowDevices: false, keepOwnership: false, freeSpaceReserve: limits.freeSpaceReserve))
+            maxTotalBytes: limits.maxLayerBytes, allowDevices: false, freeSpaceReserve: limits.freeSpaceReserve))
         for (layer, diffID) in layers {
             do {
                 total += try extractor.extract(store.blobURL(layer.digest), into: root, expectedDiffID: diffID).uncompressedBytes

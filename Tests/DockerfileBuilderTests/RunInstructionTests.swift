@@ -133,6 +133,26 @@ struct RunInstructionTests {
         #expect(try String(contentsOf: root.appendingPathComponent("owner"), encoding: .utf8) == "1001:50\n")
     }
 
+    /// COPY --from keeps the source stage's owners and ADD of a local tar the archive's (unless
+    /// --chown), as Docker does; context files still become root's.
+    @Test func copyFromAndAddedArchivesKeepTheirOwners() async throws {
+        let (store, context) = try await setUp("""
+            RUN mkdir /src && echo x > /src/f && chown 1234:567 /src/f
+            FROM localhost/busybox:test
+            COPY --from=0 /src/f /from-stage
+            ADD owned.tar /unpacked/
+            COPY plain /plain
+            RUN stat -c %u:%g /from-stage /unpacked/f /plain > /owners
+            """)
+        let files = try Scratch.files(["f": "f\n"], label: "owned")
+        let tar = try await Shell.data("tar", ["--owner=1234", "--group=567", "--numeric-owner", "-cf", "-", "-C", files.path, "f"])
+        try tar.write(to: context.appendingPathComponent("owned.tar"))
+        try Data("p\n".utf8).write(to: context.appendingPathComponent("plain"))
+        let root = try await unpack(try await build(store, context), from: store)
+        let owners = try String(contentsOf: root.appendingPathComponent("owners"), encoding: .utf8)
+        #expect(owners == "1234:567\n1234:567\n0:0\n", "\(owners)")
+    }
+
     @Test func networkNoneLeavesOnlyLoopback() async throws {
         let (store, context) = try await setUp("RUN cat /proc/net/dev | grep : | sed 's/:.*//' | tr -d ' ' | sort > /interfaces\n")
         let result = try await build(store, context, network: .none)
