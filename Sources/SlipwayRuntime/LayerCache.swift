@@ -67,7 +67,7 @@ public struct LayerCache: Sendable {
                 limits: .init(maxTotalBytes: allowance, allowDevices: true, keepOwnership: true, freeSpaceReserve: limits.freeSpaceReserve),
                 whiteouts: .overlay)
             report = try extractor.extract(store.blobURL(layer.digest), into: staging, expectedDiffID: diffID)
-        } catch let error as OCIError where imageCap && "\(error)".contains("the limit for one layer") {
+        } catch is LayerExtractor.SizeLimitExceeded where imageCap {
             try? FileManager.default.removeItem(at: staging)
             throw UnpackError(layer: layer.digest, reason: Self.imageCapMessage(limits.maxImageBytes))
         } catch {

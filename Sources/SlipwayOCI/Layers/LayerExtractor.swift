@@ -58,6 +58,17 @@ public struct LayerExtractor: Sendable {
     public let limits: Limits
     public let whiteouts: Whiteouts
 
+    /// The archive unpacks to more than ``Limits/maxTotalBytes``.
+    public struct SizeLimitExceeded: Error, CustomStringConvertible, Sendable {
+        /// The entry being read when the limit was passed, if any.
+        public var entry: String?
+        public var limit: Int64
+
+        public var description: String {
+            (entry.map { "layer entry '\($0)': " } ?? "") + "it unpacks to more than \(ByteCountText.describe(limit)), the limit for one layer; refusing it"
+        }
+    }
+
     public init(limits: Limits = Limits(), whiteouts: Whiteouts = .apply) {
         self.limits = limits
         self.whiteouts = whiteouts
@@ -81,7 +92,8 @@ public struct LayerExtractor: Sendable {
         archive_read_support_format_tar(reader)
         archive_read_support_format_gnutar(reader)
         // What went wrong: the stream's own reason (a cap, the disk) before libarchive's.
-        func failure(_ raw: String?, _ archive: OpaquePointer) -> OCIError {
+        func failure(_ raw: String?, _ archive: OpaquePointer) -> any Error {
+            if stream.exceededLimit { return SizeLimitExceeded(entry: raw, limit: limits.maxTotalBytes) }
             let reason = stream.failure ?? LayerWriter.message(archive)
             return OCIError.invalidContent(raw.map { "layer entry '\($0)': \(reason)" } ?? reason)
         }
@@ -109,7 +121,7 @@ public struct LayerExtractor: Sendable {
             }
             let size = archive_entry_size(entry)
             guard size >= 0, report.bytes + size <= limits.maxTotalBytes else {
-                throw OCIError.invalidContent("layer entry '\(raw)': it unpacks to more than \(ByteCountText.describe(limits.maxTotalBytes)), the limit for one layer; refusing it")
+                throw SizeLimitExceeded(entry: raw, limit: limits.maxTotalBytes)
             }
 
             let (parent, name) = LayerEntry.split(path)
@@ -167,7 +179,7 @@ public struct LayerExtractor: Sendable {
                     guard read >= ARCHIVE_WARN else { throw failure(raw, reader) }
                     report.bytes += Int64(length)
                     guard report.bytes <= limits.maxTotalBytes else {
-                        throw OCIError.invalidContent("layer entry '\(raw)': it unpacks to more than \(ByteCountText.describe(limits.maxTotalBytes)), the limit for one layer; refusing it")
+                        throw SizeLimitExceeded(entry: raw, limit: limits.maxTotalBytes)
                     }
                     guard archive_write_data_block(disk, buffer, length, offset) >= ARCHIVE_WARN else {
                         throw OCIError.invalidContent("layer entry '\(raw)': \(LayerWriter.message(disk))")

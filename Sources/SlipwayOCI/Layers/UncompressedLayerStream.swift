@@ -18,6 +18,8 @@ final class UncompressedLayerStream {
     private var nextSpaceCheck: Int64 = 0
     /// Why the stream stopped early; the extractor reports it instead of libarchive's message.
     private(set) var failure: String?
+    /// Whether it stopped because the stream passed `limit`.
+    private(set) var exceededLimit = false
 
     var count: Int64 { hasher.count }
 
@@ -59,7 +61,8 @@ final class UncompressedLayerStream {
         }
         hasher.update(UnsafeRawBufferPointer(start: buffer, count: read))
         if hasher.count > limit {
-            failure = "it unpacks to more than \(ByteCountText.describe(limit)), the limit for one layer; refusing it"
+            exceededLimit = true
+            failure = "it unpacks to more than \(ByteCountText.describe(limit))"
             return -1
         }
         if let space, hasher.count >= nextSpaceCheck {
