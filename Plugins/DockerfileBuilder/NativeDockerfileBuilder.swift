@@ -216,7 +216,9 @@ public struct NativeDockerfileBuilder: Sendable {
         case .healthcheck:
             state.container.healthcheck = try healthcheck(instruction, shell: state.shell)
         case .onbuild:
-            state.container.onBuild = (state.container.onBuild ?? []) + [instruction.original.split(separator: " ", maxSplits: 1).dropFirst().joined()]
+            // The trigger as written after ONBUILD (whatever whitespace separated them).
+            guard case .shell(let trigger) = instruction.arguments else { throw instruction.failure("ONBUILD needs an instruction") }
+            state.container.onBuild = (state.container.onBuild ?? []) + [trigger]
         case .copy, .add:
             try await copy(instruction, into: &state, dockerfile: dockerfile, request: request, ignore: ignore, states: states, scratch: &scratch)
             state.addHistory(instruction, emptyLayer: false, created: created)
@@ -440,8 +442,10 @@ public struct NativeDockerfileBuilder: Sendable {
             check.test = ["NONE"]
             return check
         }
-        guard text.uppercased().hasPrefix("CMD") else { throw instruction.failure("expected NONE or CMD ...") }
-        let command = text.dropFirst(3).drop { $0.isWhitespace }
+        let word = text.prefix { !$0.isWhitespace }
+        let command = text.dropFirst(word.count).drop { $0.isWhitespace }
+        guard word.uppercased() == "CMD" else { throw instruction.failure("expected NONE or CMD ..., not '\(word)'") }
+        guard !command.isEmpty else { throw instruction.failure("HEALTHCHECK CMD needs a command") }
         if command.hasPrefix("["), let array = try? JSONDecoder().decode([String].self, from: Data(command.utf8)) {
             check.test = ["CMD"] + array
         } else {

@@ -141,7 +141,8 @@ struct DockerfileParser {
                 let token = rest.prefix { !$0.isWhitespace }
                 rest = rest.dropFirst(token.count).drop { $0.isWhitespace }
                 let body = token.dropFirst(2)
-                guard !body.isEmpty else { throw instruction.error("empty flag '--'") }
+                // A lone `--` ends the flags (`COPY -- -file /dst`), as in BuildKit.
+                if body.isEmpty { break }
                 if let equals = body.firstIndex(of: "=") {
                     instruction.flags.append(.init(name: String(body[..<equals]), value: String(body[body.index(after: equals)...])))
                 } else {

@@ -130,6 +130,8 @@ struct NativeDockerfileBuilderTests {
         ("FROM scratch\nENV A=${B:?B must be set}\n", "Dockerfile:2: ENV: B must be set"),
         ("FROM scratch\nCOPY a.txt\n", "Dockerfile:2: COPY: requires at least one source and a destination"),
         ("FROM Not/Valid\n", "Dockerfile:1: FROM: invalid image reference 'Not/Valid'"),
+        ("FROM scratch\nHEALTHCHECK CMDX /check\n", "Dockerfile:2: HEALTHCHECK: expected NONE or CMD ..., not 'CMDX'"),
+        ("FROM scratch\nHEALTHCHECK CMD\n", "Dockerfile:2: HEALTHCHECK: HEALTHCHECK CMD needs a command"),
     ])
     func errorsNameFileLineAndInstruction(dockerfile: String, message: String) async throws {
         let context = try Scratch.files(["Dockerfile": dockerfile, "a.txt": "a"])
@@ -138,6 +140,16 @@ struct NativeDockerfileBuilderTests {
         } throws: { error in
             String(describing: error).hasPrefix(message) || { print("got: \(error)"); return false }()
         }
+    }
+
+    /// `--` ends COPY's flags; ONBUILD keeps its trigger whatever whitespace follows it.
+    @Test func flagTerminatorAndOnbuildWithATab() async throws {
+        let context = try Scratch.files(["Dockerfile": "FROM scratch\nCOPY -- a.txt /a.txt\nONBUILD\tRUN echo later\n", "a.txt": "a"])
+        let store = try Scratch.store()
+        let result = try await build(context, store: store)
+        let manifest = try store.manifest(result.manifest.digest)
+        #expect(try store.config(of: manifest).config?.onBuild == ["RUN echo later"])
+        #expect(manifest.layers.count == 1)
     }
 
     @Test func copyFromAnImageRecordsItAsABuildTimeBase() async throws {
