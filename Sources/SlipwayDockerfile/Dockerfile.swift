@@ -163,9 +163,12 @@ struct DockerfileParser {
         }
 
         let argumentText = String(rest)
-        if [.run, .cmd, .entrypoint, .shell, .volume, .copy, .add].contains(keyword), argumentText.hasPrefix("["),
-            let array = Self.jsonArray(argumentText)
-        {
+        let jsonForm = [.run, .cmd, .entrypoint, .shell, .volume, .copy, .add].contains(keyword) && argumentText.hasPrefix("[")
+        if jsonForm, Self.isJSONArrayOfOtherThings(argumentText) {
+            // Valid JSON that is not all strings is a mistake, not shell form (BuildKit's rule).
+            throw instruction.error("when using JSON array syntax, arrays must be comprised of strings only")
+        }
+        if jsonForm, let array = Self.jsonArray(argumentText) {
             instruction.arguments = .json(array)
         } else {
             instruction.arguments = .shell(argumentText)
@@ -204,6 +207,12 @@ struct DockerfileParser {
         if empty && instruction.heredocs.isEmpty {
             throw instruction.error("requires arguments")
         }
+    }
+
+    /// Whether `text` is a JSON array holding something other than strings (`["sleep", 5]`).
+    static func isJSONArrayOfOtherThings(_ text: String) -> Bool {
+        guard let data = text.data(using: .utf8), let value = try? JSONSerialization.jsonObject(with: data) as? [Any] else { return false }
+        return value.contains { !($0 is String) }
     }
 
     /// `["a", "b"]` → strings; nil when it is not a JSON array of strings (then it is shell form).

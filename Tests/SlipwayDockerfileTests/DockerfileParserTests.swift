@@ -173,4 +173,11 @@ struct ShellWordsTests {
         #expect(try words.word("'a\\'b") == "a\\b")
         #expect(try words.word("\"a \\\" b\"") == "a \" b")
     }
+
+    /// Valid JSON with a non-string is an error; text that is not JSON at all stays shell form.
+    @Test func jsonArraysMustHoldStrings() throws {
+        #expect(throws: DockerfileError.self) { try Dockerfile.parse("FROM scratch\nCMD [\"sleep\", 5]\n", file: "Dockerfile") }
+        let shell = try Dockerfile.parse("FROM scratch\nCMD [not json\n", file: "Dockerfile")
+        #expect(shell.stages[0].instructions[0].arguments == .shell("[not json"))
+    }
 }
