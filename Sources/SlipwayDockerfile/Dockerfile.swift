@@ -43,7 +43,8 @@ struct DockerfileParser {
     private var escape: Character = "\\"
 
     init(text: String, file: String) {
-        lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+        // "\r\n" is one Character in Swift, so a split on "\n" alone would never see CRLF lines.
+        lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
         self.file = file
     }
 

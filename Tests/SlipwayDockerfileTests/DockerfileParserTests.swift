@@ -180,4 +180,13 @@ struct ShellWordsTests {
         let shell = try Dockerfile.parse("FROM scratch\nCMD [not json\n", file: "Dockerfile")
         #expect(shell.stages[0].instructions[0].arguments == .shell("[not json"))
     }
+
+    /// Windows line endings parse like Unix ones, continuations included.
+    @Test func crlfDockerfilesParse() throws {
+        let dockerfile = try Dockerfile.parse("FROM scratch\r\nENV A=1 \\\r\n    B=2\r\nCOPY a /a\r\n", file: "Dockerfile")
+        let instructions = dockerfile.stages[0].instructions
+        #expect(instructions.map(\.keyword) == [.env, .copy])
+        #expect(try instructions[0].keyValues(ShellWords(environment: [:])).map(\.0) == ["A", "B"])
+        #expect(instructions[1].location.line == 4)
+    }
 }
