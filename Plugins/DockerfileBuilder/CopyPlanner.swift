@@ -165,7 +165,9 @@ struct CopyPlanner {
         }
         let written = Self.isGlob(cleaned) ? globMatches(cleaned) : [cleaned]
         var matches: [Match] = []
-        for path in written where path.isEmpty || !ignore.excludes(path) {
+        // An excluded directory whose contents a `!` rule brings back is still there
+        // (`**` then `!dir/file`): its walk keeps just the re-included files.
+        for path in written where path.isEmpty || !ignore.excludes(path) || ignore.mayReinclude(below: path) {
             let resolved: [String]
             do {
                 resolved = try tree.resolvedComponents(path)
@@ -173,7 +175,10 @@ struct CopyPlanner {
                 throw instruction.failure("\(error)")
             }
             let resolvedPath = resolved.joined(separator: "/")
-            guard resolved.isEmpty || (tree.entry(at: resolved) != nil && !ignore.excludes(resolvedPath)) else { continue }
+            if !resolved.isEmpty {
+                guard let found = tree.entry(at: resolved) else { continue }
+                guard !ignore.excludes(resolvedPath) || (found.isDirectory && ignore.mayReinclude(below: resolvedPath)) else { continue }
+            }
             matches.append(Match(written: path, resolved: resolved))
         }
         return matches.sorted { $0.written < $1.written }

@@ -237,7 +237,8 @@ struct DockerfileParser {
                 quoted = true
                 rest = rest.dropFirst()
             }
-            let name = rest.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+            // A word: `<<robots.txt` names the file robots.txt (COPY <<robots.txt /srv/).
+            let name = rest.prefix { $0.isLetter || $0.isNumber || "_.-".contains($0) }
             search = rest.dropFirst(name.count)
             guard !name.isEmpty else { continue }
             if quoted { search = search.dropFirst() }

@@ -142,6 +142,23 @@ struct NativeDockerfileBuilderTests {
         }
     }
 
+    /// An allow-list `.dockerignore` (`**`, then `!dir/file`) still lets `ADD dir /d` copy the
+    /// re-included file; a heredoc may be named like a file (`<<robots.txt`).
+    @Test func allowListIgnoreFilesAndDottedHeredocNames() async throws {
+        let context = try Scratch.files([
+            "Dockerfile": "FROM scratch\nADD dir /d\nCOPY <<robots.txt /srv/\nUser-agent: *\nrobots.txt\n",
+            ".dockerignore": "**\n!dir/file\n",
+            "dir/file": "kept\n", "dir/other": "left out\n",
+        ])
+        let store = try Scratch.store()
+        let result = try await build(context, store: store)
+        let root = Scratch.location("allow-list-root")
+        for layer in try store.manifest(result.manifest.digest).layers { try LayerExtractor().extract(store.blobURL(layer.digest), into: root) }
+        #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("d/file").path))
+        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("d/other").path))
+        #expect(try String(contentsOf: root.appendingPathComponent("srv/robots.txt"), encoding: .utf8) == "User-agent: *\n")
+    }
+
     /// `--` ends COPY's flags; ONBUILD keeps its trigger whatever whitespace follows it.
     @Test func flagTerminatorAndOnbuildWithATab() async throws {
         let context = try Scratch.files(["Dockerfile": "FROM scratch\nCOPY -- a.txt /a.txt\nONBUILD\tRUN echo later\n", "a.txt": "a"])
