@@ -257,10 +257,13 @@ public struct NativeDockerfileBuilder: Sendable {
 
         var root = request.context
         var rules = ignore
+        // COPY --from reads another stage's or image's layers: which files it copies is fixed by
+        // their diffIDs, so the cache is asked before anything is unpacked.
+        var copiedLayers: (label: String, layers: [(layer: Descriptor, diffID: Digest)])?
         if let from = instruction.flag("from").map({ try? words.word($0) }) ?? nil {
             if let stage = dockerfile.stages.first(where: { $0.name == from.lowercased() }) ?? Int(from).flatMap({ index in dockerfile.stages.first { $0.index == index } }) {
                 guard let source = states[stage.index] else { throw instruction.failure("--from=\(from) names a later stage") }
-                root = try scratch.rootfs(of: "stage \(stage.name ?? String(stage.index))", layers: source.unpackableLayers, store: store)
+                copiedLayers = ("stage \(stage.name ?? String(stage.index))", source.unpackableLayers)
             } else {
                 // Not a stage: an image, resolved and recorded like a base (a build-time base).
                 let reference: ImageReference
@@ -275,10 +278,29 @@ public struct NativeDockerfileBuilder: Sendable {
                 guard config.rootfs.diffIDs.count == manifest.layers.count else {
                     throw instruction.failure("--from=\(from): the image \(reference) lists \(manifest.layers.count) layers but \(config.rootfs.diffIDs.count) diffIDs")
                 }
-                root = try scratch.rootfs(of: "the image \(reference)", layers: Array(zip(manifest.layers, config.rootfs.diffIDs)), store: store)
+                copiedLayers = ("the image \(reference)", Array(zip(manifest.layers, config.rootfs.diffIDs)))
                 state.copiedFrom.append(BaseImage(reference: reference.description, digest: descriptor.digest.description))
             }
             rules = .none
+        }
+        var fromKey: Digest?
+        if let copiedLayers {
+            var key = CacheKey("\(instruction.keyword.rawValue)-from", parent: state.config.rootfs.diffIDs, request: request)
+            for part in allSources + ["--to--", destination, state.container.workingDir ?? "/"] { key.add(part) }
+            // The owner and mode as resolved (an ARG in --chown changes them, not the flag's text).
+            key.add("owner \(options.owner.map { "\($0.uid):\($0.gid)" } ?? "-") mode \(options.mode.map { String($0, radix: 8) } ?? "-")")
+            for heredoc in instruction.heredocs { key.add("heredoc \(heredoc.name) \(heredoc.expands) \(heredoc.content)") }
+            key.add(copiedLayers.layers.map(\.diffID.description).joined(separator: ","))
+            fromKey = key.finish()
+            if let fromKey, let record = cached(fromKey, for: instruction, request: request) {
+                // Later COPYs on a scratch stage need to know what this layer holds.
+                if state.knownPaths != nil {
+                    state.noteWritten(try DirectoryScanner.entries(of: layerCache.unpacked(record.layer, diffID: record.diffID)))
+                }
+                appendCopied(record, to: &state, instruction: instruction)
+                return
+            }
+            root = try scratch.rootfs(of: copiedLayers.label, layers: copiedLayers.layers, store: store)
         }
         var planner = CopyPlanner(root: root, ignore: rules, instruction: instruction)
         planner.keepsSourceOwners = instruction.flag("from") != nil
@@ -306,7 +328,12 @@ public struct NativeDockerfileBuilder: Sendable {
             try LayerWriter(options: .init(compression: request.compression, epoch: request.epoch, keepOwnership: true))
                 .write(entries, into: store)
         }
+        if let fromKey { instructionCache.save(layer, for: fromKey) }
         state.noteWritten(entries)
+        appendCopied(layer, to: &state, instruction: instruction)
+    }
+
+    private func appendCopied(_ layer: InstructionCache.Record, to state: inout StageState, instruction: Instruction) {
         state.layers.append(layer.layer)
         state.config.rootfs.diffIDs.append(layer.diffID)
         state.origins.append(LayerOrigin(kind: instruction.keyword == .add ? .add : .copy, digest: layer.layer.digest.description))

@@ -153,6 +153,22 @@ struct RunInstructionTests {
         #expect(owners == "1234:567\n1234:567\n0:0\n", "\(owners)")
     }
 
+    /// A fully cached multi-stage rebuild does no layer work: COPY --from is found in the cache
+    /// by the source stage's diffIDs, before anything is unpacked. (The scratch space is made
+    /// unusable for the second build; it succeeds only because nothing is extracted.)
+    @Test func cachedCopyFromUnpacksNothing() async throws {
+        let (store, context) = try await setUp("RUN echo built > /artifact\nFROM localhost/busybox:test\nCOPY --from=0 /artifact /artifact\n")
+        let first = try await build(store, context)
+        let scratch = StateDirectory(of: store).scratch
+        try? FileManager.default.removeItem(at: scratch)
+        try Data().write(to: scratch)  // a file where the scratch folder would go
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let lines = LineCollector()
+        let second = try await build(store, context, log: lines.add)
+        #expect(second.manifest.digest == first.manifest.digest)
+        #expect(lines.all.contains { $0.contains("Dockerfile:4 COPY: cached") }, "\(lines.all)")
+    }
+
     @Test func networkNoneLeavesOnlyLoopback() async throws {
         let (store, context) = try await setUp("RUN cat /proc/net/dev | grep : | sed 's/:.*//' | tr -d ' ' | sort > /interfaces\n")
         let result = try await build(store, context, network: .none)
