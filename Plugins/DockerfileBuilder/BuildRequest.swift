@@ -47,6 +47,17 @@ public struct BuildRequest: Sendable {
         self.compression = compression
     }
 
+    /// BuildKit's automatic platform ARGs: usable in FROM at once, and in a stage after
+    /// `ARG NAME` (without a value). The build runs on the host, so BUILD* is the host's.
+    var platformArgs: [String: String] {
+        let build = Platform.host
+        return [
+            "TARGETPLATFORM": platform.description, "TARGETOS": platform.os, "TARGETARCH": platform.architecture,
+            "TARGETVARIANT": platform.variant ?? "",
+            "BUILDPLATFORM": build.description, "BUILDOS": build.os, "BUILDARCH": build.architecture, "BUILDVARIANT": build.variant ?? "",
+        ]
+    }
+
     /// The layer time clamp (DESIGN §5): `SOURCE_DATE_EPOCH` when set, else the time of the Git
     /// commit the context came from, else 0. Reproducible by default.
     public static func epoch(for context: MaterializedContext) -> Int64 {

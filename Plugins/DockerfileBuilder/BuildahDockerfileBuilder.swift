@@ -21,7 +21,7 @@ public struct BuildahDockerfileBuilder: Sendable {
     public func build(_ request: BuildRequest) async throws -> NativeDockerfileBuilder.Result {
         let dockerfile = try request.parseDockerfile()
         let arguments = request.buildArgs.merging(request.secretBuildArgs) { _, secret in secret }
-        let globals = try dockerfile.globalArgValues(buildArgs: arguments)
+        let globals = try dockerfile.globalArgValues(buildArgs: arguments, automatic: request.platformArgs)
         let target = try dockerfile.stage(named: request.target)
         let masker = SecretMasker(secrets: request.secretBuildArgs.values)
 

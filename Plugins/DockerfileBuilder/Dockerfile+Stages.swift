@@ -2,8 +2,10 @@ import SlipwayDockerfile
 
 extension Dockerfile {
     /// ARGs before the first FROM: defaults, overridden by build arguments.
-    func globalArgValues(buildArgs: [String: String]) throws -> [String: String] {
-        var values: [String: String] = [:]
+    /// - Parameter automatic: values every Dockerfile has without declaring them (the platform
+    ///   ARGs); a global ARG or build argument of the same name wins.
+    func globalArgValues(buildArgs: [String: String], automatic: [String: String] = [:]) throws -> [String: String] {
+        var values = automatic
         for instruction in globalArgs {
             for (key, value) in try instruction.keyValues(ShellWords(escape: escape, environment: values)) {
                 if let given = buildArgs[key] { values[key] = given } else if let value { values[key] = value }

@@ -60,7 +60,7 @@ public struct NativeDockerfileBuilder: Sendable {
     private func buildStages(_ request: BuildRequest) async throws -> Result {
         let dockerfile = try request.parseDockerfile()
         let ignore = try request.ignoreRules()
-        let globals = try dockerfile.globalArgValues(buildArgs: request.buildArgs)
+        let globals = try dockerfile.globalArgValues(buildArgs: request.buildArgs, automatic: request.platformArgs)
         let target = try dockerfile.stage(named: request.target)
         // Stages run as soon as the stages they use are done; independent ones run together.
         var states: [Int: StageState] = [:]

@@ -159,6 +159,20 @@ struct NativeDockerfileBuilderTests {
         #expect(try String(contentsOf: root.appendingPathComponent("srv/robots.txt"), encoding: .utf8) == "User-agent: *\n")
     }
 
+    /// BuildKit's automatic platform ARGs: in FROM at once, in a stage once declared by name.
+    @Test func platformArgsAreAutomatic() async throws {
+        let context = try Scratch.files([
+            "Dockerfile": "FROM --platform=$BUILDPLATFORM scratch\nARG TARGETOS\nARG TARGETARCH\nLABEL target=$TARGETOS/$TARGETARCH undeclared=x${BUILDOS}x\n",
+        ])
+        let store = try Scratch.store()
+        var request = BuildRequest(context: context)
+        request.platform = try Platform(parsing: "linux/arm64")
+        let result = try await NativeDockerfileBuilder(store: store, registry: RegistryClient()).build(request)
+        let labels = try store.config(of: try store.manifest(result.manifest.digest)).config?.labels
+        #expect(labels?["target"] == "linux/arm64")
+        #expect(labels?["undeclared"] == "xx")
+    }
+
     /// `--` ends COPY's flags; ONBUILD keeps its trigger whatever whitespace follows it.
     @Test func flagTerminatorAndOnbuildWithATab() async throws {
         let context = try Scratch.files(["Dockerfile": "FROM scratch\nCOPY -- a.txt /a.txt\nONBUILD\tRUN echo later\n", "a.txt": "a"])
