@@ -100,6 +100,7 @@ struct CacheKey {
         case .directory: add("directory")
         case .symlink(let target): add("symlink \(target)")
         case .hardlink(let target): add("hardlink \(target)")
+        case .fifo: add("fifo")
         }
     }
 

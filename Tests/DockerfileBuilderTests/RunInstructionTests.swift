@@ -1,5 +1,6 @@
 import DockerfileBuilder
 import Foundation
+import Glibc
 import SlipwayDockerfile
 import SlipwayKernel
 import SlipwayOCI
@@ -167,6 +168,16 @@ struct RunInstructionTests {
         let second = try await build(store, context, log: lines.add)
         #expect(second.manifest.digest == first.manifest.digest)
         #expect(lines.all.contains { $0.contains("Dockerfile:4 COPY: cached") }, "\(lines.all)")
+    }
+
+    /// FIFOs a RUN makes stay in the layer, as buildah and Docker keep them.
+    @Test func fifosMadeByRunAreKept() async throws {
+        let (store, context) = try await setUp("RUN busybox mkfifo /tmp/pipe\nRUN test -p /tmp/pipe && echo ok > /ok\n")
+        let root = try await unpack(try await build(store, context), from: store)
+        var info = stat()
+        #expect(lstat(root.appendingPathComponent("tmp/pipe").path, &info) == 0)
+        #expect(info.st_mode & S_IFMT == S_IFIFO)
+        #expect(try String(contentsOf: root.appendingPathComponent("ok"), encoding: .utf8) == "ok\n")
     }
 
     @Test func networkNoneLeavesOnlyLoopback() async throws {

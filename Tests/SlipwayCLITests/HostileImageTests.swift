@@ -183,16 +183,6 @@ struct HostileImageTests {
         #expect(refused.stderr.contains("the only security option is seccomp=unconfined"))
     }
 
-    /// A RUN that leaves a fifo is refused with the fifo's path in the image, not a path inside
-    /// Slipway's state directory.
-    @Test func aRefusedFifoIsNamedByItsPathInTheImage() async throws {
-        let env = try await stateWithBase()
-        let result = try await build("FROM localhost/busybox:hostile\nRUN busybox mkfifo /tmp/pipe\n", env: env)
-        #expect(result.status != 0)
-        #expect(result.stderr.contains("Dockerfile:2: RUN: cannot make a layer of what the command wrote: /tmp/pipe is a fifo"), "\(result.stderr)")
-        #expect(!result.stderr.contains(env["SLIPWAY_STATE_DIR"]!), "\(result.stderr)")
-    }
-
     // MARK: State directory
 
     /// Unpacked images keep their setuid files and devices: the state tree is private, and so

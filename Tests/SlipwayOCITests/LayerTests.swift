@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import SlipwayOCI
 import SlipwayTesting
 import Testing
@@ -43,6 +44,24 @@ struct LayerWriterTests {
         let root = temporary("root")
         try LayerExtractor().extract(store.blobURL(written.descriptor.digest), into: root, expectedDiffID: written.diffID)
         #expect(try String(contentsOf: root.appendingPathComponent("café/NetLock_Arany_=Class_Gold=_Főtanúsítvány.pem"), encoding: .utf8) == "cert\n")
+    }
+
+    /// A socket cannot go into a layer: the error names it by its path in the image, never by
+    /// the host folder it sits in.
+    @Test func aSocketIsRefusedByItsPathInTheImage() throws {
+        let tree = temporary("socket-tree")
+        try FileManager.default.createDirectory(at: tree.appendingPathComponent("run"), withIntermediateDirectories: true)
+        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let path = tree.appendingPathComponent("run/app.sock").path
+        _ = withUnsafeMutableBytes(of: &address.sun_path) { buffer in path.utf8CString.withUnsafeBytes { buffer.copyMemory(from: $0) } }
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        #expect(bound == 0)
+        let error = #expect(throws: OCIError.self) { try DirectoryScanner.entries(of: tree) }
+        #expect("\(error.map { "\($0)" } ?? "")".contains("/run/app.sock is a socket"))
+        #expect(!"\(error.map { "\($0)" } ?? "")".contains(tree.path))
     }
 
     @Test(arguments: LayerCompression.allCases)

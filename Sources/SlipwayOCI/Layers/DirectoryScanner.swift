@@ -62,10 +62,12 @@ public enum DirectoryScanner {
                 entries.append(entry(.symlink(target: target)))
             case FileMode.characterDevice where info.st_rdev == 0:
                 entries.append(LayerEntry.whiteout(inImage))
+            case FileMode.fifo:
+                entries.append(entry(.fifo))
             default:
                 // Named by its path in the image: the host path is an internal folder of Slipway's.
-                let what = kind == FileMode.fifo ? "a fifo" : kind == FileMode.socket ? "a socket" : "a device file"
-                throw OCIError.invalidContent("/\(inImage) is \(what); sockets, fifos and device files cannot go into a layer")
+                let what = kind == FileMode.socket ? "a socket" : "a device file"
+                throw OCIError.invalidContent("/\(inImage) is \(what); sockets and device files cannot go into a layer")
             }
         }
     }

@@ -11,6 +11,8 @@ public struct LayerEntry: Sendable, Hashable {
         case symlink(target: String)
         /// Another entry of the same layer (a path relative to the root).
         case hardlink(target: String)
+        /// A named pipe (`mkfifo` in a RUN); Docker and buildah keep them.
+        case fifo
     }
 
     /// Relative, `/`-separated, without a leading `/` or `./`.

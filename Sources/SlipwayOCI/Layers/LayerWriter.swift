@@ -86,6 +86,8 @@ public struct LayerWriter: Sendable {
         case .hardlink(let target):
             archive_entry_set_filetype(header, slipway_ae_ifreg())
             archive_entry_set_hardlink_utf8(header, target)
+        case .fifo:
+            archive_entry_set_filetype(header, slipway_ae_ififo())
         }
         archive_entry_set_size(header, size)
         guard archive_write_header(archive, header) == ARCHIVE_OK else {
