@@ -96,9 +96,11 @@ struct CopyPlanner {
                 let name = (match.written.split(separator: "/").last.map(String.init)) ?? match.written
                 let path = intoDirectory ? (target.isEmpty ? name : target + "/" + name) : target
                 guard !path.isEmpty else { throw instruction.failure("cannot copy a file onto /") }
-                entries.append(LayerEntry(
+                var file = LayerEntry(
                     path: path, content: .file(source: url, size: Int64(info.st_size)),
-                    mode: UInt32(info.st_mode) & 0o7777, uid: info.st_uid, gid: info.st_gid, modified: Int64(info.st_mtim.tv_sec)))
+                    mode: UInt32(info.st_mode) & 0o7777, uid: info.st_uid, gid: info.st_gid, modified: Int64(info.st_mtim.tv_sec))
+                file.xattrs = ExtendedAttributes.read(url.path)
+                entries.append(file)
                 if intoDirectory && !target.isEmpty { entries.append(created(target, options)) }
             }
         }

@@ -88,6 +88,7 @@ struct CacheKey {
     /// (unpacked from an archive, or from another stage's root) by its bytes.
     mutating func add(_ entry: LayerEntry, context: URL) {
         add("\(entry.path) \(entry.mode) \(entry.uid):\(entry.gid)")
+        for xattr in entry.xattrs { add("xattr \(xattr.name)"); add(Data(xattr.value)) }
         switch entry.content {
         case .file(let source, let size):
             if source.path.hasPrefix(context.path + "/") || source.path == context.path {

@@ -1,4 +1,5 @@
 public import Foundation
+import Glibc
 import SlipwayKernel
 
 /// Tests that need real tools check for them and fail with a clear message, never skip
@@ -14,6 +15,12 @@ public enum Prerequisites {
         guard missing.isEmpty else {
             throw Missing(description: "missing prerequisites: \(missing.joined(separator: ", ")); run `make test` (Scripts/setup.sh installs them)")
         }
+    }
+
+    /// - Throws: ``Missing`` when the test process is not root (`make test` runs as root, as
+    ///   rootful buildah does).
+    public static func requireRoot(_ reason: String) throws {
+        guard geteuid() == 0 else { throw Missing(description: "missing prerequisite: root, for \(reason); run `make test` as root") }
     }
 
     /// The full path of `command` on PATH, or nil.

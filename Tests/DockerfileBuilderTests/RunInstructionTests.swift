@@ -180,6 +180,22 @@ struct RunInstructionTests {
         #expect(try String(contentsOf: root.appendingPathComponent("ok"), encoding: .utf8) == "ok\n")
     }
 
+    /// A file capability travels the whole way: COPY from the context, unpacked into the layer
+    /// cache, copied up by overlayfs when a RUN touches the file, scanned into the RUN's layer.
+    @Test func fileCapabilitiesSurviveCopyAndCopyUp() async throws {
+        let (store, context) = try await setUp("COPY ping /bin/ping\nRUN touch /bin/ping\n")
+        let ping = context.appendingPathComponent("ping")
+        try Data("#!/bin/sh\n".utf8).write(to: ping)
+        let capability: [UInt8] = [0x01, 0x00, 0x00, 0x02, 0x00, 0x20, 0x00, 0x00] + [UInt8](repeating: 0, count: 12)
+        #expect(ExtendedAttributes.set("security.capability", capability, on: ping.path))
+        let result = try await build(store, context)
+        let manifest = try store.manifest(result.manifest.digest)
+        let runLayer = try #require(manifest.layers.last)
+        let root = Scratch.location("capability-root")
+        try LayerExtractor().extract(store.blobURL(runLayer.digest), into: root)
+        #expect(ExtendedAttributes.value("security.capability", of: root.appendingPathComponent("bin/ping").path) == capability)
+    }
+
     @Test func networkNoneLeavesOnlyLoopback() async throws {
         let (store, context) = try await setUp("RUN cat /proc/net/dev | grep : | sed 's/:.*//' | tr -d ' ' | sort > /interfaces\n")
         let result = try await build(store, context, network: .none)

@@ -64,6 +64,54 @@ struct LayerWriterTests {
         #expect(!"\(error.map { "\($0)" } ?? "")".contains(tree.path))
     }
 
+    /// `cap_net_raw+ep` as `setcap` writes it (vfs_cap_data revision 2, little-endian).
+    static let netRawCapability: [UInt8] = [0x01, 0x00, 0x00, 0x02, 0x00, 0x20, 0x00, 0x00] + [UInt8](repeating: 0, count: 12)
+
+    func xattr(_ path: URL, _ name: String) -> [UInt8]? { ExtendedAttributes.value(name, of: path.path) }
+
+    /// File capabilities and user xattrs go into the layer (SCHILY.xattr) and come back out;
+    /// trusted.* (overlayfs's namespace) neither goes in nor comes out.
+    @Test func capabilitiesAndUserXattrsRoundTrip() throws {
+        try Prerequisites.requireRoot("setting security.capability and trusted.* attributes")
+        let tree = temporary("xattr-tree")
+        try FileManager.default.createDirectory(at: tree.appendingPathComponent("bin"), withIntermediateDirectories: true)
+        let ping = tree.appendingPathComponent("bin/ping")
+        try Data("#!/bin/sh\n".utf8).write(to: ping)
+        #expect(ExtendedAttributes.set("security.capability", Self.netRawCapability, on: ping.path))
+        #expect(ExtendedAttributes.set("user.origin", Array("iputils".utf8), on: ping.path))
+        #expect(ExtendedAttributes.set("trusted.private", [0x78], on: ping.path))
+        let store = try ContentStore(root: temporary("store"))
+        let written = try LayerWriter(options: .init(compression: .none)).write(try DirectoryScanner.entries(of: tree), into: store)
+        let tar = try Data(contentsOf: store.blobURL(written.descriptor.digest))
+        #expect(tar.range(of: Data("SCHILY.xattr.security.capability".utf8)) != nil)
+        #expect(tar.range(of: Data("trusted.private".utf8)) == nil)
+
+        let root = temporary("xattr-root")
+        try LayerExtractor().extract(store.blobURL(written.descriptor.digest), into: root, expectedDiffID: written.diffID)
+        let extracted = root.appendingPathComponent("bin/ping")
+        #expect(xattr(extracted, "security.capability") == Self.netRawCapability)
+        #expect(xattr(extracted, "user.origin") == Array("iputils".utf8))
+        #expect(xattr(extracted, "trusted.private") == nil)
+    }
+
+    /// A layer that brings overlayfs's own attributes (`trusted.overlay.*`) in its pax headers
+    /// does not get them restored: they would steer the overlay a RUN sees.
+    @Test func overlayAttributesFromALayerAreDropped() async throws {
+        try Prerequisites.requireRoot("reading trusted.* attributes")
+        let archive = temporary("overlay-xattr.tar")
+        try await Shell.run("python3", ["-c", """
+            import io, sys, tarfile
+            with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT) as tar:
+                info = tarfile.TarInfo("dir"); info.type = tarfile.DIRTYPE; info.mode = 0o755
+                info.pax_headers = {"SCHILY.xattr.trusted.overlay.redirect": "/etc", "SCHILY.xattr.user.kept": "yes"}
+                tar.addfile(info)
+            """, archive.path])
+        let root = temporary("overlay-xattr-root")
+        try LayerExtractor(whiteouts: .overlay).extract(archive, into: root)
+        #expect(xattr(root.appendingPathComponent("dir"), "trusted.overlay.redirect") == nil)
+        #expect(xattr(root.appendingPathComponent("dir"), "user.kept") == Array("yes".utf8))
+    }
+
     @Test(arguments: LayerCompression.allCases)
     func roundTripsThroughTheExtractor(compression: LayerCompression) throws {
         let store = try ContentStore(root: temporary("store"))

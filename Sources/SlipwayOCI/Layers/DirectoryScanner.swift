@@ -40,7 +40,9 @@ public enum DirectoryScanner {
             let kind = FileMode.type(UInt32(info.st_mode))
             let modified = Int64(info.st_mtim.tv_sec)
             func entry(_ content: LayerEntry.Content) -> LayerEntry {
-                LayerEntry(path: inImage, content: content, mode: mode, uid: info.st_uid, gid: info.st_gid, modified: modified)
+                var entry = LayerEntry(path: inImage, content: content, mode: mode, uid: info.st_uid, gid: info.st_gid, modified: modified)
+                entry.xattrs = ExtendedAttributes.read(full)
+                return entry
             }
             switch kind {
             case FileMode.directory:

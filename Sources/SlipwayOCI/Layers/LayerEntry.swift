@@ -24,6 +24,18 @@ public struct LayerEntry: Sendable, Hashable {
     public var gid: UInt32
     /// Seconds since the epoch; the writer clamps it to the build epoch.
     public var modified: Int64
+    /// Extended attributes to carry (see ``ExtendedAttributes``), sorted by name.
+    public var xattrs: [Xattr] = []
+
+    public struct Xattr: Sendable, Hashable {
+        public var name: String
+        public var value: [UInt8]
+
+        public init(name: String, value: [UInt8]) {
+            self.name = name
+            self.value = value
+        }
+    }
 
     public init(path: String, content: Content, mode: UInt32, uid: UInt32 = 0, gid: UInt32 = 0, modified: Int64 = 0) {
         self.path = path

@@ -100,7 +100,9 @@ public struct LayerExtractor: Sendable {
         guard stream.open(reader) == ARCHIVE_OK else { throw failure(nil, reader) }
         guard let disk = archive_write_disk_new() else { throw OCIError.invalidContent("cannot create a disk writer") }
         defer { archive_write_free(disk) }
+        // Extended attributes are restored, but only the ones a layer may carry (filtered below).
         var flags = ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME
+            | ARCHIVE_EXTRACT_XATTR
         if limits.keepOwnership { flags |= ARCHIVE_EXTRACT_OWNER }
         archive_write_disk_set_options(disk, flags)
 
@@ -165,6 +167,7 @@ public struct LayerExtractor: Sendable {
                 archive_entry_set_hardlink_utf8(entry, rootPath + "/" + target)
             }
             archive_entry_set_pathname_utf8(entry, rootPath + "/" + path)
+            Self.keepCarriedXattrs(entry)
 
             guard archive_write_header(disk, entry) >= ARCHIVE_WARN else {
                 throw OCIError.invalidContent("layer entry '\(raw)': \(LayerWriter.message(disk))")
@@ -201,6 +204,27 @@ public struct LayerExtractor: Sendable {
             }
         }
         return report
+    }
+
+    /// Drops every extended attribute a layer may not carry (``ExtendedAttributes``): a tar
+    /// that brings `trusted.overlay.*` must not steer the overlay built from it.
+    static func keepCarriedXattrs(_ entry: OpaquePointer) {
+        guard archive_entry_xattr_count(entry) > 0 else { return }
+        var kept: [(String, [UInt8])] = []
+        archive_entry_xattr_reset(entry)
+        var name: UnsafePointer<CChar>?
+        var value: UnsafeRawPointer?
+        var size = 0
+        while archive_entry_xattr_next(entry, &name, &value, &size) == ARCHIVE_OK {
+            guard let name else { continue }
+            let text = String(cString: name)
+            guard ExtendedAttributes.isCarried(text) else { continue }
+            kept.append((text, value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []))
+        }
+        archive_entry_xattr_clear(entry)
+        for (text, bytes) in kept {
+            bytes.withUnsafeBytes { archive_entry_xattr_add_entry(entry, text, $0.baseAddress, $0.count) }
+        }
     }
 
     /// `./a//b/` → `a/b`; refuses absolute paths and `..`.

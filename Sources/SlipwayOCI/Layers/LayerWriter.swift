@@ -90,6 +90,9 @@ public struct LayerWriter: Sendable {
             archive_entry_set_filetype(header, slipway_ae_ififo())
         }
         archive_entry_set_size(header, size)
+        for xattr in entry.xattrs {
+            xattr.value.withUnsafeBytes { archive_entry_xattr_add_entry(header, xattr.name, $0.baseAddress, $0.count) }
+        }
         guard archive_write_header(archive, header) == ARCHIVE_OK else {
             throw sink.failure ?? OCIError.invalidContent("layer entry '\(entry.path)': \(Self.message(archive))")
         }
