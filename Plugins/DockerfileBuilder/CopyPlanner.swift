@@ -96,11 +96,7 @@ struct CopyPlanner {
                 let name = (match.written.split(separator: "/").last.map(String.init)) ?? match.written
                 let path = intoDirectory ? (target.isEmpty ? name : target + "/" + name) : target
                 guard !path.isEmpty else { throw instruction.failure("cannot copy a file onto /") }
-                var file = LayerEntry(
-                    path: path, content: .file(source: url, size: Int64(info.st_size)),
-                    mode: UInt32(info.st_mode) & 0o7777, uid: info.st_uid, gid: info.st_gid, modified: Int64(info.st_mtim.tv_sec))
-                file.xattrs = ExtendedAttributes.read(url.path)
-                entries.append(file)
+                entries.append(try DirectoryScanner.entry(.file(source: url, size: Int64(info.st_size)), at: path, host: url.path))
                 if intoDirectory && !target.isEmpty { entries.append(created(target, options)) }
             }
         }

@@ -23,11 +23,8 @@ extension NativeDockerfileBuilder {
         for part in command + ["--env--"] + environment { key.add(part) }
         let cacheKey = key.finish()
         if let record = cached(cacheKey, for: instruction, request: request) {
-            // Later COPYs on a scratch stage need to know what this layer holds, cached or not.
-            if state.knownPaths != nil {
-                state.noteChanges(try DirectoryScanner.entries(of: layerCache.unpacked(record.layer, diffID: record.diffID)))
-            }
-            append(record, to: &state)
+            try noteCachedLayer(record, in: &state)
+            state.append(record, kind: .run)
             return
         }
 
@@ -59,7 +56,7 @@ extension NativeDockerfileBuilder {
         let record = InstructionCache.Record(layer: written.descriptor, diffID: written.diffID)
         instructionCache.save(record, for: cacheKey)
         state.noteChanges(entries)
-        append(record, to: &state)
+        state.append(record, kind: .run)
     }
 
     /// `RUN --network=default|none|host`; default is the build's own setting.
@@ -70,12 +67,6 @@ extension NativeDockerfileBuilder {
         case "host": .host
         case let other?: throw instruction.failure("--network=\(other): expected default, none or host")
         }
-    }
-
-    private func append(_ record: InstructionCache.Record, to state: inout StageState) {
-        state.layers.append(record.layer)
-        state.config.rootfs.diffIDs.append(record.diffID)
-        state.origins.append(LayerOrigin(kind: .run, digest: record.layer.digest.description))
     }
 
     /// Exec form as written; shell form through the stage's SHELL; a heredoc body (`RUN <<EOF`)

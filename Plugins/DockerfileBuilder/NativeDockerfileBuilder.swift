@@ -293,11 +293,8 @@ public struct NativeDockerfileBuilder: Sendable {
             key.add(copiedLayers.layers.map(\.diffID.description).joined(separator: ","))
             fromKey = key.finish()
             if let fromKey, let record = cached(fromKey, for: instruction, request: request) {
-                // Later COPYs on a scratch stage need to know what this layer holds.
-                if state.knownPaths != nil {
-                    state.noteWritten(try DirectoryScanner.entries(of: layerCache.unpacked(record.layer, diffID: record.diffID)))
-                }
-                appendCopied(record, to: &state, instruction: instruction)
+                try noteCachedLayer(record, in: &state)
+                state.append(record, kind: instruction.keyword == .add ? .add : .copy)
                 return
             }
             root = try scratch.rootfs(of: copiedLayers.label, layers: copiedLayers.layers, store: store)
@@ -329,14 +326,8 @@ public struct NativeDockerfileBuilder: Sendable {
                 .write(entries, into: store)
         }
         if let fromKey { instructionCache.save(layer, for: fromKey) }
-        state.noteWritten(entries)
-        appendCopied(layer, to: &state, instruction: instruction)
-    }
-
-    private func appendCopied(_ layer: InstructionCache.Record, to state: inout StageState, instruction: Instruction) {
-        state.layers.append(layer.layer)
-        state.config.rootfs.diffIDs.append(layer.diffID)
-        state.origins.append(LayerOrigin(kind: instruction.keyword == .add ? .add : .copy, digest: layer.layer.digest.description))
+        state.noteChanges(entries)
+        state.append(layer, kind: instruction.keyword == .add ? .add : .copy)
     }
 
     /// Flags the parser knows (they are valid Dockerfile syntax) but this builder does not
@@ -366,6 +357,12 @@ public struct NativeDockerfileBuilder: Sendable {
         let record = InstructionCache.Record(layer: written.descriptor, diffID: written.diffID)
         instructionCache.save(record, for: key)
         return record
+    }
+
+    /// Later COPYs on a scratch stage need to know what a layer taken from the cache holds.
+    func noteCachedLayer(_ record: InstructionCache.Record, in state: inout StageState) throws {
+        guard state.knownPaths != nil else { return }
+        state.noteChanges(try DirectoryScanner.entries(of: layerCache.unpacked(record.layer, diffID: record.diffID)))
     }
 
     /// An earlier build's layer for `key`, unless the build asked for none.
@@ -540,19 +537,17 @@ struct Scratchpad {
         let root = try state.scratchFolder("stage")
         roots[source] = root
         var total: Int64 = 0
-        // Owners are kept (as root): COPY --from carries them over, as BuildKit does.
-        let extractor = LayerExtractor(limits: .init(
-            maxTotalBytes: limits.maxLayerBytes, allowDevices: false, freeSpaceReserve: limits.freeSpaceReserve))
         for (layer, diffID) in layers {
+            // Owners are kept (as root): COPY --from carries them over, as BuildKit does. Each
+            // layer may use what the image's cap leaves, as in the layer cache.
+            let (extraction, imageCapBinds) = limits.extraction(after: total, allowDevices: false)
             do {
-                total += try extractor.extract(store.blobURL(layer.digest), into: root, expectedDiffID: diffID).uncompressedBytes
+                total += try LayerExtractor(limits: extraction).extract(store.blobURL(layer.digest), into: root, expectedDiffID: diffID)
+                    .uncompressedBytes
+            } catch is LayerExtractor.SizeLimitExceeded where imageCapBinds {
+                throw LayerCache.UnpackError(layer: layer.digest, reason: limits.imageCapMessage, image: source)
             } catch {
                 throw LayerCache.UnpackError(layer: layer.digest, reason: "\(error)", image: source)
-            }
-            guard total <= limits.maxImageBytes else {
-                throw LayerCache.UnpackError(
-                    layer: layer.digest, reason: "the image unpacks to more than \(ByteCountText.describe(limits.maxImageBytes)), the limit for one image; refusing it",
-                    image: source)
             }
         }
         return root

@@ -52,12 +52,8 @@ struct StageState: Sendable {
         container.env = entries
     }
 
-    /// Keeps ``knownPaths`` true after a RUN: what it wrote is added, what it deleted removed.
-    /// Records what a COPY layer wrote.
-    mutating func noteWritten(_ entries: [LayerEntry]) {
-        for entry in entries { knownPaths?[entry.path] = entry.content == .directory }
-    }
-
+    /// Keeps ``knownPaths`` true after a layer (RUN or COPY): what it wrote is added, what it
+    /// deleted removed.
     mutating func noteChanges(_ entries: [LayerEntry]) {
         guard var paths = knownPaths else { return }
         func removeTree(_ path: String) {
@@ -74,6 +70,13 @@ struct StageState: Sendable {
             }
         }
         knownPaths = paths
+    }
+
+    /// Puts a layer on top of the stage, recording what made it.
+    mutating func append(_ record: InstructionCache.Record, kind: LayerOrigin.Kind) {
+        layers.append(record.layer)
+        config.rootfs.diffIDs.append(record.diffID)
+        origins.append(LayerOrigin(kind: kind, digest: record.layer.digest.description))
     }
 
     mutating func addHistory(_ instruction: Instruction, emptyLayer: Bool, created: String) {

@@ -1,7 +1,6 @@
 public import Foundation
 public import SlipwayOCI
 import Glibc
-import SlipwayKernel
 
 /// Image layers unpacked once per diffID, each in overlayfs's own format (whiteouts as 0/0
 /// devices, opaque directories as xattrs), so any stack of them can be the lower layers of an
@@ -52,24 +51,24 @@ public struct LayerCache: Sendable {
     /// The unpacked form of `layer` (whose uncompressed digest is `diffID`), unpacking it now if
     /// no build has yet.
     public func unpacked(_ layer: Descriptor, diffID: Digest) throws -> URL {
-        try unpacked(layer, diffID: diffID, allowance: limits.maxLayerBytes)
+        try unpacked(layer, diffID: diffID, after: 0)
     }
 
-    /// - Parameter allowance: the most this layer may unpack to (the per-layer cap, or less
-    ///   when the image's cap leaves less room).
-    private func unpacked(_ layer: Descriptor, diffID: Digest, allowance: Int64, imageCap: Bool = false) throws -> URL {
+    /// - Parameter used: how much of the layer's image is unpacked already (see
+    ///   ``UnpackLimits/extraction(after:allowDevices:)``).
+    private func unpacked(_ layer: Descriptor, diffID: Digest, after used: Int64) throws -> URL {
         let target = directory(for: diffID)
         if FileManager.default.fileExists(atPath: target.path) { return target }
         let staging = try stagingDirectory()
         let report: LayerExtractor.Report
+        var (extraction, imageCapBinds) = limits.extraction(after: used, allowDevices: true)
+        extraction.keepOwnership = true  // containers see the image's owners
         do {
-            let extractor = LayerExtractor(
-                limits: .init(maxTotalBytes: allowance, allowDevices: true, keepOwnership: true, freeSpaceReserve: limits.freeSpaceReserve),
-                whiteouts: .overlay)
-            report = try extractor.extract(store.blobURL(layer.digest), into: staging, expectedDiffID: diffID)
-        } catch is LayerExtractor.SizeLimitExceeded where imageCap {
+            report = try LayerExtractor(limits: extraction, whiteouts: .overlay)
+                .extract(store.blobURL(layer.digest), into: staging, expectedDiffID: diffID)
+        } catch is LayerExtractor.SizeLimitExceeded where imageCapBinds {
             try? FileManager.default.removeItem(at: staging)
-            throw UnpackError(layer: layer.digest, reason: Self.imageCapMessage(limits.maxImageBytes))
+            throw UnpackError(layer: layer.digest, reason: limits.imageCapMessage)
         } catch {
             try? FileManager.default.removeItem(at: staging)
             throw UnpackError(layer: layer.digest, reason: "\(error)")
@@ -79,24 +78,17 @@ public struct LayerCache: Sendable {
     }
 
     /// Every layer of a stack unpacked (bottom first), refusing a stack that unpacks to more
-    /// than ``UnpackLimits/maxImageBytes`` in all.
-    /// Each layer may use what the image's cap leaves, so the layer that would pass it is
-    /// stopped while unpacking and never enters the cache.
+    /// than ``UnpackLimits/maxImageBytes`` in all. Each layer may use what the image's cap
+    /// leaves, so the layer that would pass it is stopped while unpacking and never enters the
+    /// cache; layers cached earlier count by their recorded size.
     public func unpacked(stack layers: [(layer: Descriptor, diffID: Digest)]) throws -> [URL] {
         var total: Int64 = 0
         return try layers.map { layer, diffID in
-            let room = limits.maxImageBytes - total
-            let url = try unpacked(layer, diffID: diffID, allowance: min(limits.maxLayerBytes, room), imageCap: room < limits.maxLayerBytes)
+            let url = try unpacked(layer, diffID: diffID, after: total)
             total += unpackedSize(of: diffID)
-            guard total <= limits.maxImageBytes else {
-                throw UnpackError(layer: layer.digest, reason: Self.imageCapMessage(limits.maxImageBytes))
-            }
+            guard total <= limits.maxImageBytes else { throw UnpackError(layer: layer.digest, reason: limits.imageCapMessage) }
             return url
         }
-    }
-
-    static func imageCapMessage(_ cap: Int64) -> String {
-        "the image unpacks to more than \(ByteCountText.describe(cap)), the limit for one image; refusing it"
     }
 
     /// How many bytes the layer's uncompressed stream had when it was unpacked from a blob (0

@@ -89,7 +89,7 @@ extension RootedTree {
     }
 
     /// What `path` names, symlinks followed inside the tree (the last one too unless asked not
-    /// to); nil when nothing is there.
+    /// to); nil when nothing is there, and for the root itself, which is no entry.
     public func locate(_ path: String, followingFinalLink: Bool = true) throws -> RootedEntry? {
         let components = try resolvedComponents(path, followingFinalLink: followingFinalLink)
         if components.isEmpty { return nil }

@@ -27,6 +27,23 @@ public enum DirectoryScanner {
         return getxattr(path, opaqueAttribute, &value, 1) == 1 && value[0] == CChar(UInt8(ascii: "y"))
     }
 
+    /// The entry for the host file `host` at `path` in the image: its mode bits, owner,
+    /// modification time and carried xattrs, as the scan records them.
+    /// - Throws: ``OCIError`` when `host` cannot be read.
+    public static func entry(_ content: LayerEntry.Content, at path: String, host: String) throws -> LayerEntry {
+        var info = stat()
+        guard lstat(host, &info) == 0 else { throw OCIError.invalidContent("cannot read \(host): \(String(cString: strerror(errno)))") }
+        return entry(content, at: path, host: host, info: info)
+    }
+
+    static func entry(_ content: LayerEntry.Content, at path: String, host: String, info: stat) -> LayerEntry {
+        var entry = LayerEntry(
+            path: path, content: content, mode: UInt32(info.st_mode) & 0o7777, uid: info.st_uid, gid: info.st_gid,
+            modified: Int64(info.st_mtim.tv_sec))
+        entry.xattrs = ExtendedAttributes.read(host)
+        return entry
+    }
+
     private static func walk(_ path: String, relative: String, entries: inout [LayerEntry], inodes: inout [UInt64: String]) throws {
         let names = try FileManager.default.contentsOfDirectory(atPath: path).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         for name in names {
@@ -36,14 +53,8 @@ public enum DirectoryScanner {
             guard lstat(full, &info) == 0 else {
                 throw OCIError.invalidContent("cannot read \(full): \(String(cString: strerror(errno)))")
             }
-            let mode = UInt32(info.st_mode) & 0o7777
             let kind = FileMode.type(UInt32(info.st_mode))
-            let modified = Int64(info.st_mtim.tv_sec)
-            func entry(_ content: LayerEntry.Content) -> LayerEntry {
-                var entry = LayerEntry(path: inImage, content: content, mode: mode, uid: info.st_uid, gid: info.st_gid, modified: modified)
-                entry.xattrs = ExtendedAttributes.read(full)
-                return entry
-            }
+            func entry(_ content: LayerEntry.Content) -> LayerEntry { Self.entry(content, at: inImage, host: full, info: info) }
             switch kind {
             case FileMode.directory:
                 entries.append(entry(.directory))
