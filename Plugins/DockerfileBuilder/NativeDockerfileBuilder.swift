@@ -260,7 +260,14 @@ public struct NativeDockerfileBuilder: Sendable {
         // COPY --from reads another stage's or image's layers: which files it copies is fixed by
         // their diffIDs, so the cache is asked before anything is unpacked.
         var copiedLayers: (label: String, layers: [(layer: Descriptor, diffID: Digest)])?
-        if let from = instruction.flag("from").map({ try? words.word($0) }) ?? nil {
+        let fromText: String?
+        do {
+            fromText = try instruction.flag("from").map { try words.word($0) }
+        } catch {
+            // Not silently copied from the context instead: the --from word must expand.
+            throw instruction.failure("--from: \(error)")
+        }
+        if let from = fromText {
             if let stage = dockerfile.stages.first(where: { $0.name == from.lowercased() }) ?? Int(from).flatMap({ index in dockerfile.stages.first { $0.index == index } }) {
                 guard let source = states[stage.index] else { throw instruction.failure("--from=\(from) names a later stage") }
                 copiedLayers = ("stage \(stage.name ?? String(stage.index))", source.unpackableLayers)

@@ -130,6 +130,7 @@ struct NativeDockerfileBuilderTests {
         ("FROM scratch\nENV A=${B:?B must be set}\n", "Dockerfile:2: ENV: B must be set"),
         ("FROM scratch\nCOPY a.txt\n", "Dockerfile:2: COPY: requires at least one source and a destination"),
         ("FROM Not/Valid\n", "Dockerfile:1: FROM: invalid image reference 'Not/Valid'"),
+        ("FROM scratch\nCOPY --from=${STAGE:?unset} a.txt /b\n", "Dockerfile:2: COPY: --from: unset"),
         ("FROM scratch\nHEALTHCHECK CMDX /check\n", "Dockerfile:2: HEALTHCHECK: expected NONE or CMD ..., not 'CMDX'"),
         ("FROM scratch\nHEALTHCHECK CMD\n", "Dockerfile:2: HEALTHCHECK: HEALTHCHECK CMD needs a command"),
     ])
