@@ -51,6 +51,13 @@ struct BuildCommand: AsyncParsableCommand {
 
     func validate() throws {
         if tag.isEmpty && !noPush { throw ValidationError("give at least one -t/--tag to push to, or --no-push") }
+        // buildah unpacks its bases and runs its steps itself: these would be dropped there.
+        if builder == .buildah {
+            for (flag, given) in [("--max-layer-size", maxLayerSize != nil), ("--max-image-size", maxImageSize != nil),
+                                  ("--min-free-space", minFreeSpace != nil), ("--security-opt", !securityOptions.isEmpty)] where given {
+                throw ValidationError("\(flag) applies to the native builder only, not to --builder buildah")
+            }
+        }
     }
 
     struct Output: Encodable {

@@ -181,6 +181,10 @@ struct HostileImageTests {
         let refused = try await build(dockerfile, env: env, ["--security-opt", "apparmor=unconfined"])
         #expect(refused.status == 64)
         #expect(refused.stderr.contains("the only security option is seccomp=unconfined"))
+        // The buildah builder would not honour it: refused, not dropped.
+        let buildah = try await build(dockerfile, env: env, ["--builder", "buildah", "--security-opt", "seccomp=unconfined"])
+        #expect(buildah.status == 64)
+        #expect(buildah.stderr.contains("--security-opt applies to the native builder only"), "\(buildah.stderr)")
     }
 
     // MARK: State directory
