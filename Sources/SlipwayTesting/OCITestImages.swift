@@ -38,7 +38,9 @@ public enum OCITestImages {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/tar")
         process.arguments = [
-            "--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner", "--format=posix",
+            // Modes are normalised too: libarchive's disk writer briefly sets the process umask
+            // to 0 (to read it), so a folder made here by another test at that moment is 0777.
+            "--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner", "--mode=go-w", "--format=posix",
             "--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime", "-cf", "-", "-C", folder.path, ".",
         ]
         let out = Pipe()
