@@ -262,7 +262,8 @@ struct RunInstructionTests {
         let lines = LineCollector()
         let result = try await build(store, context, log: lines.add)
         let root = try await unpack(result, from: store)
-        #expect(try String(contentsOf: root.appendingPathComponent("received.txt"), encoding: .utf8) == "hello from the sender\n")
+        let received = try String(contentsOf: root.appendingPathComponent("received.txt"), encoding: .utf8)
+        #expect(received == "hello from the sender\n", "\(received.debugDescription); log: \(lines.all)")
         // Both build stages start from the same base: it is listed once.
         #expect(result.report.buildTimeBases.map(\.reference) == ["localhost/busybox:test"])
     }
