@@ -115,6 +115,8 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // Development tool: BuildKit's parser and lexer tables against ours (Scripts/buildkit-conformance.sh).
+        .executableTarget(name: "slipway-conformance", dependencies: ["SlipwayDockerfile"], swiftSettings: strict),
         .testTarget(name: "SlipwayKernelTests", dependencies: ["SlipwayKernel"], swiftSettings: strict),
         .testTarget(name: "SlipwayDockerfileTests", dependencies: ["SlipwayDockerfile"], swiftSettings: strict),
         .testTarget(

@@ -8,8 +8,10 @@ extension NativeDockerfileBuilder {
     /// RUN: the command runs in a container over the stage's layers; what it changed (the
     /// overlay's upper directory, whiteouts included) becomes the next layer, and the unpacked
     /// form goes straight into the layer cache so the next RUN need not unpack it again.
-    func run(_ instruction: Instruction, in state: inout StageState, dockerfile: Dockerfile, request: BuildRequest) async throws {
-        let command = try runCommand(instruction, state: state, escape: dockerfile.escape)
+    func run(
+        _ instruction: Instruction, in state: inout StageState, dockerfile: Dockerfile, request: BuildRequest, scratch: inout Scratchpad
+    ) async throws {
+        let (command, script) = try runCommand(instruction, state: state)
         // ARGs reach the command as environment variables (ENV wins), and are not kept in the image.
         let environment = state.args.merging(state.environment) { _, env in env }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         var container = ContainerRequest(
@@ -21,6 +23,7 @@ extension NativeDockerfileBuilder {
         key.add(container.workingDirectory)
         key.add(container.user)
         for part in command + ["--env--"] + environment { key.add(part) }
+        if let script { key.add("script \(script.name) \(script.content)") }
         let cacheKey = key.finish()
         if let record = cached(cacheKey, for: instruction, request: request) {
             try noteCachedLayer(record, in: &state)
@@ -30,6 +33,13 @@ extension NativeDockerfileBuilder {
 
         container.lowers = try layerCache.unpacked(stack: state.unpackableLayers)
         container.seccomp = request.seccomp
+        if let script {
+            // A heredoc starting with #! runs as its own file, mounted where BuildKit puts it.
+            let file = try scratch.directory().appendingPathComponent(UUID().uuidString)
+            try Data(script.content.utf8).write(to: file)
+            chmod(file.path, 0o755)
+            container.mounts.append(ContainerMount(target: "/dev/pipes/" + script.name, source: .bind(file, readOnly: true)))
+        }
         let log = request.log
         let result: ContainerResult
         do {
@@ -69,20 +79,28 @@ extension NativeDockerfileBuilder {
         }
     }
 
-    /// Exec form as written; shell form through the stage's SHELL; a heredoc body (`RUN <<EOF`)
-    /// as the shell's script.
-    private func runCommand(_ instruction: Instruction, state: StageState, escape: Character) throws -> [String] {
-        if case .shell(let text) = instruction.arguments, let heredoc = instruction.heredocs.first,
-            text.trimmingCharacters(in: .whitespaces).hasPrefix("<<")
-        {
-            let words = state.words(escape: escape)
-            let script = heredoc.expands ? (try? words.word(heredoc.content)) ?? heredoc.content : heredoc.content
-            return state.shell + [script]
+    /// Exec form as written; shell form through the stage's SHELL. Heredocs as BuildKit runs
+    /// them: a command that is only `<<EOF` runs the body as the shell's script (or, when the
+    /// body starts with `#!`, as its own executable file); any other command gets its heredoc
+    /// bodies after it, for the shell to read as real heredocs. The shell, not Slipway,
+    /// expands variables in them at run time.
+    private func runCommand(_ instruction: Instruction, state: StageState) throws -> (command: [String], script: (name: String, content: String)?) {
+        if case .shell(let text) = instruction.arguments, let first = instruction.heredocs.first {
+            if instruction.commandIsHeredoc {
+                if first.content.hasPrefix("#!") {
+                    guard !first.name.contains("/") else { throw instruction.failure("a heredoc script's name cannot contain '/' (<<\(first.name))") }
+                    return (state.shell + ["/dev/pipes/" + first.name], (first.name, first.content))
+                }
+                return (state.shell + [first.content], nil)
+            }
+            var script = text
+            for heredoc in instruction.heredocs { script += "\n" + heredoc.content + heredoc.name }
+            return (state.shell + [script], nil)
         }
         let command = instruction.command(shell: state.shell)
         guard !command.isEmpty, !(command.count == state.shell.count + 1 && command.last?.isEmpty == true) else {
             throw instruction.failure("RUN needs a command")
         }
-        return command
+        return (command, nil)
     }
 }

@@ -198,11 +198,7 @@ public struct NativeDockerfileBuilder: Sendable {
             state.container.stopSignal = try instruction.singleValue(words)
         case .volume:
             var volumes = state.container.volumes ?? [:]
-            let paths: [String] = switch instruction.arguments {
-            case .json(let items): items
-            case .shell(let text): try words.words(text)
-            }
-            for path in paths { volumes[path] = ImageConfig.Empty() }
+            for path in try instruction.paths(words) { volumes[path] = ImageConfig.Empty() }
             state.container.volumes = volumes
         case .shell:
             state.shell = instruction.command(shell: [])
@@ -224,7 +220,7 @@ public struct NativeDockerfileBuilder: Sendable {
             state.addHistory(instruction, emptyLayer: false, created: created)
             return
         case .run:
-            try await run(instruction, in: &state, dockerfile: dockerfile, request: request)
+            try await run(instruction, in: &state, dockerfile: dockerfile, request: request, scratch: &scratch)
             state.addHistory(instruction, emptyLayer: false, created: created)
             return
         case .from:
@@ -318,7 +314,15 @@ public struct NativeDockerfileBuilder: Sendable {
             entries.append(try await download(url, to: destination, instruction: instruction, state: state, options: options, scratch: &scratch))
         }
         for heredoc in instruction.heredocs {
-            let content = heredoc.expands ? (try? words.word(heredoc.content)) ?? heredoc.content : heredoc.content
+            // Expanded as BuildKit does: variables only, quotes are the file's own text.
+            var bodyWords = ShellWords(environment: words.environment)
+            bodyWords.skipProcessQuotes = true
+            let content: String
+            do {
+                content = heredoc.expands ? try bodyWords.word(heredoc.content) : heredoc.content
+            } catch let failure as ShellWords.Failure {
+                throw instruction.failure("heredoc <<\(heredoc.name): \(failure)")
+            }
             let target = destination.hasSuffix("/") ? destination + heredoc.name : destination
             let path = DockerIgnore.cleanPath(target.hasPrefix("/") ? target : (state.container.workingDir ?? "/") + "/" + target)
             entries.append(LayerEntry(path: path, content: .bytes(Data(content.utf8)), mode: options.mode ?? 0o644,

@@ -1,49 +1,56 @@
 /// Typed readings of instruction arguments, with variables expanded from `words.environment`.
 extension Instruction {
     /// `ENV a=1 b="two words"` or the legacy `ENV a one value`; `LABEL k=v ...`;
-    /// `ARG name[=default] ...` (a nil value means no default).
+    /// `ARG name[=default] ...` (a nil value means no default). Keys and values are expanded
+    /// one by one, as BuildKit does.
     public func keyValues(_ words: ShellWords) throws -> [(key: String, value: String?)] {
-        guard case .shell(let text) = arguments else { throw error("expects key=value pairs, not a JSON array") }
-        let parsed = try expanding(text, words.words)
-        guard let first = parsed.first else { throw error("requires arguments") }
-        if keyword == .env, !first.contains("=") {
-            // Legacy form: ENV key value with spaces.
-            let key = text.prefix { !$0.isWhitespace }
-            let value = try expanding(String(text.dropFirst(key.count).drop { $0.isWhitespace }), words.word)
-            guard !value.isEmpty else { throw error("ENV \(key) needs a value (ENV key=value)") }
-            return [(String(key), value)]
-        }
-        return try parsed.map { word in
-            guard let equals = word.firstIndex(of: "=") else {
-                if keyword == .arg { return (word, nil) }
-                throw error("'\(word)' is not key=value")
+        switch syntax.arguments {
+        case .pairs(let pairs):
+            return try pairs.map { (try expanding($0.key, words.word), try expanding($0.value, words.word)) }
+        case .words(let items) where keyword == .arg:
+            return try items.map { item in
+                guard let equals = item.firstIndex(of: "=") else { return (try expanding(item, words.word), nil) }
+                guard equals != item.startIndex else { throw error("ARG names cannot be blank ('\(item)')") }
+                return (try expanding(String(item[..<equals]), words.word), try expanding(String(item[item.index(after: equals)...]), words.word))
             }
-            let key = String(word[..<equals])
-            guard !key.isEmpty else { throw error("'\(word)' has an empty key") }
-            return (key, String(word[word.index(after: equals)...]))
+        case .none: throw error("requires arguments")
+        default: throw error("expects key=value pairs")
         }
     }
 
-    /// COPY/ADD: sources and destination (JSON or shell form). Heredocs count as sources.
+    /// COPY/ADD: sources and destination (JSON or shell form). Heredoc markers name sources
+    /// whose content is the heredoc; they are left out here.
     public func sourcesAndDestination(_ words: ShellWords) throws -> (sources: [String], destination: String) {
-        let items: [String]
-        switch arguments {
-        case .json(let array): items = try array.map { try expanding($0, words.word) }
-        case .shell(let text):
-            // Heredoc markers (<<EOF, <<-EOF, <<"EOF") name the heredoc sources, not files.
-            let markers = Set(heredocs.flatMap { ["<<\($0.name)", "<<-\($0.name)", "<<\"\($0.name)\"", "<<-\"\($0.name)\"", "<<'\($0.name)'", "<<-'\($0.name)'"] })
-            items = try expanding(text, words.words).filter { !markers.contains($0) && !(heredocs.isEmpty == false && $0.hasPrefix("<<")) }
+        let raw: [String]
+        switch syntax.arguments {
+        case .json(let items), .words(let items): raw = items
+        default: raw = []
         }
-        guard let destination = items.last, items.count >= 2 || (!heredocs.isEmpty && items.count >= 1) else {
-            throw error("requires at least one source and a destination")
+        guard let last = raw.last, raw.count >= 2 else { throw error("requires at least one source and a destination") }
+        if Self.isHeredocMarker(last) { throw error("a heredoc cannot be the destination") }
+        var sources: [String] = []
+        for item in raw.dropLast() {
+            if case .words = syntax.arguments, Self.isHeredocMarker(item) { continue }
+            sources.append(try expanding(item, words.word))
         }
-        return (Array(items.dropLast()), destination)
+        return (sources, try expanding(last, words.word))
     }
 
-    /// EXPOSE 80 443/tcp 53/udp → ["80/tcp", "443/tcp", "53/udp"].
+    /// Whether the whole command is one heredoc marker (`RUN <<EOF`): its body is the script.
+    public var commandIsHeredoc: Bool {
+        guard case .shell(let text) = arguments, !heredocs.isEmpty else { return false }
+        return Self.isHeredocMarker(text)
+    }
+
+    private static func isHeredocMarker(_ word: String) -> Bool {
+        (try? SyntaxParser.heredocMarker(word)) != nil
+    }
+
+    /// EXPOSE 80 443/tcp 53/udp → ["80/tcp", "443/tcp", "53/udp"]. An unquoted variable
+    /// holding several ports gives several ports.
     public func ports(_ words: ShellWords) throws -> [String] {
-        guard case .shell(let text) = arguments else { throw error("expects ports") }
-        return try expanding(text, words.words).map { port in
+        guard case .words(let items) = syntax.arguments else { throw error("expects ports") }
+        return try items.flatMap { try expanding($0, words.words) }.map { port in
             let parts = port.lowercased().split(separator: "/", omittingEmptySubsequences: false)
             let proto = parts.count == 2 ? String(parts[1]) : "tcp"
             let range = parts[0].split(separator: "-")
@@ -51,6 +58,14 @@ extension Instruction {
                 range.allSatisfy({ Int($0).map { (1...65535).contains($0) } ?? false })
             else { throw error("invalid port '\(port)' (expected PORT[/tcp|udp|sctp])") }
             return "\(parts[0])/\(proto)"
+        }
+    }
+
+    /// VOLUME: the paths (JSON or shell form), each expanded.
+    public func paths(_ words: ShellWords) throws -> [String] {
+        switch syntax.arguments {
+        case .json(let items), .words(let items): try items.map { try expanding($0, words.word) }
+        default: throw error("requires at least one path")
         }
     }
 

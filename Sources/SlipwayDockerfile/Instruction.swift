@@ -38,6 +38,8 @@ public struct Instruction: Sendable, Hashable {
     public var location: SourceLocation
     /// The instruction as written (continuations joined), for history and cache keys.
     public var original: String
+    /// What the grammar read, arguments split the way this keyword splits them.
+    public var syntax: SyntaxNode
 
     public var name: String { keyword.rawValue.uppercased() }
 

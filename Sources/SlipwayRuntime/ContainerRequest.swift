@@ -14,6 +14,8 @@ public struct ContainerRequest: Sendable {
     public var hostname: String
     /// The system-call filter; Docker's default policy unless the operator turned it off.
     public var seccomp: SeccompProfile? = .buildDefault
+    /// Mounted for this run only; what is written under them is not in the changes.
+    public var mounts: [ContainerMount] = []
 
     public init(
         lowers: [URL], command: [String], environment: [String] = [], workingDirectory: String = "/", user: String = "",

@@ -88,6 +88,7 @@ public struct ContainerRuntime: Sendable {
                 mounts.append(RuntimeSpec.Mount(destination: file, type: "bind", source: file, options: ["rbind", "ro", "nosuid", "nodev"]))
             }
         }
+        mounts += request.mounts.map(\.runtimeMount)
         return RuntimeSpec(
             process: RuntimeSpec.Process(
                 user: RuntimeSpec.User(uid: user.uid, gid: user.gid, additionalGids: user.groups),
@@ -121,7 +122,18 @@ public struct ContainerRuntime: Sendable {
                     if let made = try tree.createFile(name) { created.append(made) }
                 }
             }
+            // The working directory first: it stays, even when a mount point lies inside it.
             try tree.makeDirectories(request.workingDirectory)
+            // Mount points exist only for the run: they are taken out of the changes after it.
+            for mount in request.mounts {
+                let parent = (mount.target as NSString).deletingLastPathComponent
+                if mount.isFile {
+                    created += try tree.makeDirectories(parent)
+                    if let made = try tree.createFile(mount.target) { created.append(made) }
+                } else {
+                    created += try tree.makeDirectories(mount.target)
+                }
+            }
         } catch let error as RootedPathError {
             throw RuntimeError.setup("\(error)")
         }

@@ -127,10 +127,10 @@ struct NativeDockerfileBuilderTests {
         ("FROM scratch\nCOPY ../outside /x\n", "Dockerfile:2: COPY: '../outside' is outside the build context"),
         ("FROM scratch\nCOPY --chown=app:app a.txt /x\n", "Dockerfile:2: COPY: --chown=app:app: user 'app' is not in the image's /etc/passwd"),
         ("FROM scratch\nCOPY --from=Nowhere /a /b\n", "Dockerfile:2: COPY: --from=Nowhere names no earlier stage and is not an image reference"),
-        ("FROM scratch\nENV A=${B:?B must be set}\n", "Dockerfile:2: ENV: B must be set"),
+        ("FROM scratch\nENV A=${B:?B_must_be_set}\n", "Dockerfile:2: ENV: B: B_must_be_set"),
         ("FROM scratch\nCOPY a.txt\n", "Dockerfile:2: COPY: requires at least one source and a destination"),
         ("FROM Not/Valid\n", "Dockerfile:1: FROM: invalid image reference 'Not/Valid'"),
-        ("FROM scratch\nCOPY --from=${STAGE:?unset} a.txt /b\n", "Dockerfile:2: COPY: --from: unset"),
+        ("FROM scratch\nCOPY --from=${STAGE:?unset} a.txt /b\n", "Dockerfile:2: COPY: --from: STAGE: unset"),
         ("FROM scratch\nHEALTHCHECK CMDX /check\n", "Dockerfile:2: HEALTHCHECK: expected NONE or CMD ..., not 'CMDX'"),
         ("FROM scratch\nHEALTHCHECK CMD\n", "Dockerfile:2: HEALTHCHECK: HEALTHCHECK CMD needs a command"),
     ])

@@ -85,6 +85,37 @@ struct RunInstructionTests {
         #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("café").path))
     }
 
+    /// RUN heredocs as BuildKit runs them: `RUN <<EOF` runs the body as the shell's script, a
+    /// body starting with `#!` runs as its own file at /dev/pipes/NAME, and any other command
+    /// gets its bodies appended as real shell heredocs. The shell expands variables, at run
+    /// time; nothing of the script file is left in the layer.
+    @Test func runHeredocsRunAsBuildKitRunsThem() async throws {
+        let (store, context) = try await setUp("""
+            ARG WHO=builder
+            RUN <<EOF
+            echo "plain $WHO" > /plain
+            EOF
+            RUN <<'SCRIPT'
+            #!/bin/sh
+            echo "shebang $0" > /shebang
+            SCRIPT
+            RUN cat <<ONE > /one && tr a-z A-Z <<-TWO > /two
+            first $WHO
+            ONE
+            \tsecond
+            \tTWO
+            RUN test -f /one
+
+            """)
+        let root = try await unpack(try await build(store, context), from: store)
+        func text(_ name: String) throws -> String { try String(contentsOf: root.appendingPathComponent(name), encoding: .utf8) }
+        #expect(try text("plain") == "plain builder\n")
+        #expect(try text("shebang") == "shebang /dev/pipes/SCRIPT\n")
+        #expect(try text("one") == "first builder\n")
+        #expect(try text("two") == "SECOND\n")
+        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("dev/pipes").path))
+    }
+
     /// `RUN --network=none` is honoured per instruction; flags the builder does not carry out
     /// yet are refused with the line, not dropped.
     @Test func runFlagsAreHonouredOrRefused() async throws {

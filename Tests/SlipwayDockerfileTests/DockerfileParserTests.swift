@@ -38,7 +38,7 @@ struct DockerfileParserTests {
         STOPSIGNAL SIGTERM
         SHELL ["/bin/sh", "-eu", "-c"]
         ENTRYPOINT ["/app/run"]
-        CMD --help
+        CMD ["--help"]
         """#
 
     @Test func parsesEverySyntaxFeature() throws {
@@ -83,7 +83,7 @@ struct DockerfileParserTests {
         #expect(final.base == "scratch")
         #expect(final.instructions.first { $0.keyword == .volume }?.arguments == .json(["/data"]))
         #expect(final.instructions.first { $0.keyword == .entrypoint }?.command(shell: ["/bin/sh", "-c"]) == ["/app/run"])
-        #expect(final.instructions.last?.command(shell: ["/bin/sh", "-c"]) == ["/bin/sh", "-c", "--help"])
+        #expect(final.instructions.last?.command(shell: ["/bin/sh", "-c"]) == ["--help"])
         #expect(try dockerfile.stage(named: "BUILD").index == 0)
         #expect(try dockerfile.stage(named: nil).index == 1)
     }
@@ -114,10 +114,10 @@ struct DockerfileParserTests {
         ("FROM scratch\nCOPY --form=x a b\n", 2, "COPY: unknown flag --form"),
         ("FROM scratch\nCOPY onlyone\n", 0, ""),
         ("FROM scratch\nSHELL /bin/bash -c\n", 2, "SHELL: SHELL requires the JSON form"),
-        ("FROM scratch\nRUN <<EOF\necho never closed\n", 2, "RUN: heredoc <<EOF is not terminated"),
+        ("FROM scratch\nRUN <<EOF\necho never closed\n", 2, "unterminated heredoc <<EOF"),
         ("FROM scratch\nONBUILD FROM x\n", 2, "ONBUILD: FROM is not allowed in ONBUILD"),
         ("FROM scratch\nWORKDIR\n", 2, "WORKDIR: requires arguments"),
-        ("# escape=x\nFROM scratch\n", 1, "invalid escape directive 'x'"),
+        ("# escape=x\nFROM scratch\n", 1, "invalid escape token 'x'"),
     ])
     func malformedDockerfilesNameFileAndLine(text: String, line: Int, message: String) {
         do {
@@ -160,7 +160,7 @@ struct ShellWordsTests {
     @Test func reportsBadSubstitutions() {
         #expect(throws: ShellWords.Failure.self) { try words.word("${NAME") }
         #expect(throws: ShellWords.Failure.self) { try words.word("${NAME/x}") }
-        #expect(throws: ShellWords.Failure(description: "must be set")) { try words.word("${MISSING:?must be set}") }
+        #expect(throws: ShellWords.Failure(description: "MISSING: must be set")) { try words.word("${MISSING:?must be set}") }
     }
 
     /// Inside single quotes nothing escapes, so `ENV name='a\'b'` leaves a quote open: an error,
