@@ -14,6 +14,9 @@ public struct BuildRequest: Sendable {
     /// They reach ARG expansion and RUN like any other; an image keeps one only if the
     /// Dockerfile copies it into ENV, a LABEL or a file.
     public var secretBuildArgs: [String: String] = [:]
+    /// Secrets `RUN --mount=type=secret,id=…` can mount, by id. They are never written into a
+    /// layer, history entry, cache key or record, and their text is masked in log lines.
+    public var secrets: [String: Data] = [:]
     public var target: String?
     public var platform: Platform
     /// Names to give the result in the store (full references).

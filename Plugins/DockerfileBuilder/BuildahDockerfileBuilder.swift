@@ -23,7 +23,7 @@ public struct BuildahDockerfileBuilder: Sendable {
         let arguments = request.buildArgs.merging(request.secretBuildArgs) { _, secret in secret }
         let globals = try dockerfile.globalArgValues(buildArgs: arguments, automatic: request.platformArgs)
         let target = try dockerfile.stage(named: request.target)
-        let masker = SecretMasker(secrets: request.secretBuildArgs.values)
+        let masker = SecretMasker(secrets: Array(request.secretBuildArgs.values) + request.secrets.values.compactMap { String(data: $0, encoding: .utf8) })
 
         // A temporary root of buildah's own. Its path is lowercase and dot-free: buildah names an
         // image pulled from an OCI layout after the layout's path.
@@ -59,6 +59,14 @@ public struct BuildahDockerfileBuilder: Sendable {
         }
         // Secrets by name only: buildah reads the value from its environment, not its argv.
         for key in request.secretBuildArgs.keys.sorted() { bud += ["--build-arg", key] }
+        // RUN --mount=type=secret: each secret in a private file of buildah's temporary root.
+        for (id, data) in request.secrets.sorted(by: { $0.key < $1.key }) {
+            let file = work.appendingPathComponent("secret-\(bud.count)")
+            guard FileManager.default.createFile(atPath: file.path, contents: data, attributes: [.posixPermissions: 0o400]) else {
+                throw BuildahFailure(description: "cannot write the secret \(id) for buildah")
+            }
+            bud += ["--secret", "id=\(id),src=\(file.path)"]
+        }
         bud += ["-t", "localhost/slipway-build:latest", request.context.path]
         try await buildah(bud, request: request, masker: masker, environment: request.secretBuildArgs)
 

@@ -29,6 +29,12 @@ extension Dockerfile {
     func dependencies(of stage: Stage) -> Set<Int> {
         var references = [stage.base.lowercased()]
         references += stage.instructions.compactMap { $0.keyword == .copy || $0.keyword == .add ? $0.flag("from")?.lowercased() : nil }
+        // RUN --mount=from=STAGE needs that stage too (a malformed mount is reported by the RUN).
+        for instruction in stage.instructions where instruction.keyword == .run {
+            for flag in instruction.flags where flag.name == "mount" {
+                if let from = (try? RunMount.parse(flag.value ?? "") { $0 })?.from { references.append(from.lowercased()) }
+            }
+        }
         var result = Set<Int>()
         for reference in references {
             if let other = stages.first(where: { $0.name == reference && $0.index < stage.index }) {

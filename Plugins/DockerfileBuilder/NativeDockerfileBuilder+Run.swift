@@ -9,9 +9,12 @@ extension NativeDockerfileBuilder {
     /// overlay's upper directory, whiteouts included) becomes the next layer, and the unpacked
     /// form goes straight into the layer cache so the next RUN need not unpack it again.
     func run(
-        _ instruction: Instruction, in state: inout StageState, dockerfile: Dockerfile, request: BuildRequest, scratch: inout Scratchpad
+        _ instruction: Instruction, in state: inout StageState, dockerfile: Dockerfile, request: BuildRequest, states: [Int: StageState],
+        ignore: DockerIgnore, scratch: inout Scratchpad
     ) async throws {
         let (command, script) = try runCommand(instruction, state: state)
+        let mountPlan = try await planMounts(
+            instruction, state: &state, dockerfile: dockerfile, request: request, states: states, ignore: ignore, scratch: &scratch)
         // ARGs reach the command as environment variables (ENV wins), and are not kept in the image.
         let environment = state.args.merging(state.environment) { _, env in env }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         var container = ContainerRequest(
@@ -24,6 +27,7 @@ extension NativeDockerfileBuilder {
         key.add(container.user)
         for part in command + ["--env--"] + environment { key.add(part) }
         if let script { key.add("script \(script.name) \(script.content)") }
+        for part in mountPlan.keyParts { key.add(part) }
         let cacheKey = key.finish()
         if let record = cached(cacheKey, for: instruction, request: request) {
             try noteCachedLayer(record, in: &state)
@@ -40,6 +44,10 @@ extension NativeDockerfileBuilder {
             chmod(file.path, 0o755)
             container.mounts.append(ContainerMount(target: "/dev/pipes/" + script.name, source: .bind(file, readOnly: true)))
         }
+        let mounts = try await prepareMounts(mountPlan, for: instruction, request: request, scratch: &scratch)
+        defer { mounts.release() }
+        container.mounts += mounts.mounts
+        container.environment += mounts.environment
         let log = request.log
         let result: ContainerResult
         do {

@@ -36,8 +36,10 @@ public struct NativeDockerfileBuilder: Sendable {
     /// - Throws: ``DockerfileError`` (file:line) for problems in the Dockerfile or its sources,
     ///   ``RegistryError``/``OCIError`` for bases that cannot be fetched.
     public func build(_ request: BuildRequest) async throws -> Result {
-        guard !request.secretBuildArgs.isEmpty else { return try await buildUnmasked(request) }
-        let masker = SecretMasker(secrets: request.secretBuildArgs.values)
+        let secretTexts = request.secrets.values.compactMap { String(data: $0, encoding: .utf8) }
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+        guard !request.secretBuildArgs.isEmpty || !secretTexts.isEmpty else { return try await buildUnmasked(request) }
+        let masker = SecretMasker(secrets: Array(request.secretBuildArgs.values) + secretTexts)
         var request = request
         request.buildArgs.merge(request.secretBuildArgs) { _, secret in secret }
         if let log = request.log {
@@ -220,7 +222,7 @@ public struct NativeDockerfileBuilder: Sendable {
             state.addHistory(instruction, emptyLayer: false, created: created)
             return
         case .run:
-            try await run(instruction, in: &state, dockerfile: dockerfile, request: request, scratch: &scratch)
+            try await run(instruction, in: &state, dockerfile: dockerfile, request: request, states: states, ignore: ignore, scratch: &scratch)
             state.addHistory(instruction, emptyLayer: false, created: created)
             return
         case .from:
@@ -264,26 +266,7 @@ public struct NativeDockerfileBuilder: Sendable {
             throw instruction.failure("--from: \(error)")
         }
         if let from = fromText {
-            if let stage = dockerfile.stages.first(where: { $0.name == from.lowercased() }) ?? Int(from).flatMap({ index in dockerfile.stages.first { $0.index == index } }) {
-                guard let source = states[stage.index] else { throw instruction.failure("--from=\(from) names a later stage") }
-                copiedLayers = ("stage \(stage.name ?? String(stage.index))", source.unpackableLayers)
-            } else {
-                // Not a stage: an image, resolved and recorded like a base (a build-time base).
-                let reference: ImageReference
-                do {
-                    reference = try ImageReference(parsing: from)
-                } catch {
-                    throw instruction.failure("--from=\(from) names no earlier stage and is not an image reference: \(error)")
-                }
-                let descriptor = try await BaseResolver(store: store, registry: registry).resolve(reference, platform: request.platform, for: instruction)
-                let manifest = try store.manifest(descriptor.digest, what: "manifest of \(reference)")
-                let config = try store.config(of: manifest, what: "config of \(reference)")
-                guard config.rootfs.diffIDs.count == manifest.layers.count else {
-                    throw instruction.failure("--from=\(from): the image \(reference) lists \(manifest.layers.count) layers but \(config.rootfs.diffIDs.count) diffIDs")
-                }
-                copiedLayers = ("the image \(reference)", Array(zip(manifest.layers, config.rootfs.diffIDs)))
-                state.copiedFrom.append(BaseImage(reference: reference.description, digest: descriptor.digest.description))
-            }
+            copiedLayers = try await layers(from: from, for: instruction, dockerfile: dockerfile, states: states, request: request, state: &state)
             rules = .none
         }
         var fromKey: Digest?
@@ -341,12 +324,38 @@ public struct NativeDockerfileBuilder: Sendable {
         state.append(layer, kind: instruction.keyword == .add ? .add : .copy)
     }
 
+    /// The layers `--from=NAME` names: an earlier stage's, or an image's (resolved and recorded
+    /// like a base, as a build-time base). COPY --from and RUN --mount=from= both use it.
+    func layers(
+        from: String, for instruction: Instruction, dockerfile: Dockerfile, states: [Int: StageState], request: BuildRequest,
+        state: inout StageState
+    ) async throws -> (label: String, layers: [(layer: Descriptor, diffID: Digest)]) {
+        if let stage = dockerfile.stages.first(where: { $0.name == from.lowercased() }) ?? Int(from).flatMap({ index in dockerfile.stages.first { $0.index == index } }) {
+            guard let source = states[stage.index] else { throw instruction.failure("--from=\(from) names a later stage") }
+            return ("stage \(stage.name ?? String(stage.index))", source.unpackableLayers)
+        }
+        let reference: ImageReference
+        do {
+            reference = try ImageReference(parsing: from)
+        } catch {
+            throw instruction.failure("--from=\(from) names no earlier stage and is not an image reference: \(error)")
+        }
+        let descriptor = try await BaseResolver(store: store, registry: registry).resolve(reference, platform: request.platform, for: instruction)
+        let manifest = try store.manifest(descriptor.digest, what: "manifest of \(reference)")
+        let config = try store.config(of: manifest, what: "config of \(reference)")
+        guard config.rootfs.diffIDs.count == manifest.layers.count else {
+            throw instruction.failure("--from=\(from): the image \(reference) lists \(manifest.layers.count) layers but \(config.rootfs.diffIDs.count) diffIDs")
+        }
+        state.copiedFrom.append(BaseImage(reference: reference.description, digest: descriptor.digest.description))
+        return ("the image \(reference)", Array(zip(manifest.layers, config.rootfs.diffIDs)))
+    }
+
     /// Flags the parser knows (they are valid Dockerfile syntax) but this builder does not
     /// carry out yet: refused with the line, never accepted and dropped.
     private func refuseUnsupportedFlags(_ instruction: Instruction) throws {
         let unsupported: [String] =
             switch instruction.keyword {
-            case .run: ["mount"]
+            case .run: []
             case .copy: ["parents", "exclude"]
             case .add: ["exclude", "keep-git-dir"]
             default: []

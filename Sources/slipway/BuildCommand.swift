@@ -28,6 +28,12 @@ struct BuildCommand: AsyncParsableCommand {
             "A build argument masked (***) in all output. Give only the key to take the value from the environment variable of that name, which keeps it out of process listings.",
             valueName: "key[=value]"))
     var secretBuildArgs: [String] = []
+    @Option(
+        name: .customLong("secret"),
+        help: ArgumentHelp(
+            "A secret for RUN --mount=type=secret,id=ID: read from a file (src=) or an environment variable (env=). It is mounted for the RUN only and never stored in the image, the cache or the logs.",
+            valueName: "id=ID,src=FILE|env=VAR"))
+    var secretMounts: [String] = []
     @Option(help: "Build this stage (default: the last).") var target: String?
     @Option(help: "Target platform (os/arch[/variant]).") var platform: String?
     @Option(help: "Layer compression: gzip (default, readable everywhere), zstd (much faster; needs containerd 1.5+ or Docker 23+), none.")
@@ -102,6 +108,7 @@ struct BuildCommand: AsyncParsableCommand {
             request.network = network.mode
             request.noCache = noCache
             request.secretBuildArgs = secrets
+            request.secrets = try secretValues()
             request.unpackLimits = try unpackLimits()
             request.seccomp = try seccompProfile()
             request.log = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
@@ -137,6 +144,34 @@ extension BuildCommand {
         if let bytes = try size(maxImageSize, "max-image-size") { limits.maxImageBytes = bytes }
         if let bytes = try size(minFreeSpace, "min-free-space") { limits.freeSpaceReserve = bytes }
         return limits
+    }
+
+    /// `--secret id=ID,src=FILE`, `--secret id=ID,env=VAR` (buildx's forms; `type=file|env`
+    /// may name the kind, and `id` alone means the variable or file of that name).
+    func secretValues() throws -> [String: Data] {
+        var values: [String: Data] = [:]
+        for entry in secretMounts {
+            var fields: [String: String] = [:]
+            for field in entry.split(separator: ",") {
+                guard let (key, value) = InputError.keyValue(String(field)) else { throw InputError("--secret \(entry): expected id=ID,src=FILE or id=ID,env=VAR") }
+                guard ["id", "src", "source", "env", "type"].contains(key) else { throw InputError("--secret \(entry): unknown field '\(key)' (id, src, env, type)") }
+                fields[key] = value
+            }
+            guard let id = fields["id"], !id.isEmpty else { throw InputError("--secret \(entry): needs id=") }
+            let file = fields["src"] ?? fields["source"]
+            let variable = fields["env"]
+            if let kind = fields["type"], kind != "file", kind != "env" { throw InputError("--secret \(entry): type=\(kind): expected file or env") }
+            if file != nil && variable != nil { throw InputError("--secret \(entry): give either src=FILE or env=VAR, not both") }
+            if let file = file ?? (fields["type"] == "file" ? id : nil) {
+                guard let data = FileManager.default.contents(atPath: file) else { throw InputError("--secret \(entry): cannot read \(file)") }
+                values[id] = data
+            } else {
+                let name = variable ?? id
+                guard let value = ProcessInfo.processInfo.environment[name] else { throw InputError("--secret \(entry): the variable \(name) is not set") }
+                values[id] = Data(value.utf8)
+            }
+        }
+        return values
     }
 
     /// The filter RUN gets: the default, or none for `--security-opt seccomp=unconfined`. Any

@@ -123,7 +123,6 @@ struct RunInstructionTests {
         let root = try await unpack(try await build(store, context), from: store)
         #expect(try String(contentsOf: root.appendingPathComponent("interfaces"), encoding: .utf8) == "lo\n")
         for (line, message) in [
-            ("RUN --mount=type=cache,target=/c true", "--mount is not supported by the native builder yet"),
             ("RUN --security=insecure true", "--security=insecure is not supported"),
             ("RUN --network=bridge true", "--network=bridge: expected default, none or host"),
             ("COPY --parents a /b", "--parents is not supported by the native builder yet"),

@@ -86,6 +86,42 @@ struct BuildCLITests {
         #expect(missing.stderr.contains("--secret-build-arg NOT_SET_ANYWHERE: expected key=value, or the name of a set environment variable"))
     }
 
+    /// `--secret id=…,src=FILE` and `--secret id=…,env=VAR` reach RUN --mount=type=secret;
+    /// the value shows in no output.
+    @Test func secretsFromFilesAndVariablesReachRunMounts() async throws {
+        try Prerequisites.require(["runc"])
+        let context = try BusyboxImage.context()
+        let env = ["SLIPWAY_STATE_DIR": Scratch.location("secret-state").path, "API_KEY": "key-from-the-env-42"]
+        let base = try await slipway.run(["build", "--no-push", "-t", "localhost/busybox:secret", context.path], environment: env)
+        #expect(base.status == 0, "\(base.stderr)")
+        let app = try Scratch.files([
+            "Dockerfile": """
+                FROM localhost/busybox:secret
+                RUN --mount=type=secret,id=file echo "file $(cat /run/secrets/file)"
+                RUN --mount=type=secret,id=key,env=KEY,required=true sh -c 'echo "env $KEY"'
+
+                """,
+            "token.txt": "token-from-a-file-17\n",
+        ])
+        let build = try await slipway.run(
+            ["build", "--no-push", "--secret", "id=file,src=\(app.path)/token.txt", "--secret", "id=key,env=API_KEY", app.path], environment: env)
+        #expect(build.status == 0, "\(build.stderr)")
+        #expect(build.stderr.contains("file ***"), "\(build.stderr)")
+        #expect(build.stderr.contains("env ***"), "\(build.stderr)")
+        #expect(!(build.stdout + build.stderr).contains("token-from-a-file-17") && !(build.stdout + build.stderr).contains("key-from-the-env-42"))
+
+        for (arguments, message) in [
+            (["--secret", "id=x,src=/no/such/file"], "--secret id=x,src=/no/such/file: cannot read /no/such/file"),
+            (["--secret", "src=/etc/hostname"], "needs id="),
+            (["--secret", "id=x,env=UNSET_VARIABLE_9"], "the variable UNSET_VARIABLE_9 is not set"),
+            (["--secret", "id=x,colour=red"], "unknown field 'colour'"),
+        ] {
+            let refused = try await slipway.run(["build", "--no-push"] + arguments + [app.path], environment: env)
+            #expect(refused.status == 64, "\(arguments)")
+            #expect(refused.stderr.contains(message), "\(refused.stderr)")
+        }
+    }
+
     @Test func pushWithoutTagIsAUsageError() async throws {
         let result = try await slipway.run(["build", "."])
         #expect(result.status == 64)

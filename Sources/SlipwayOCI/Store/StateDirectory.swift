@@ -25,6 +25,8 @@ public struct StateDirectory: Sendable, Hashable {
     public var run: URL { root.appendingPathComponent("run") }
     public var instructionCache: URL { root.appendingPathComponent("cache/instructions") }
     public var contexts: URL { root.appendingPathComponent("contexts") }
+    /// `RUN --mount=type=cache` folders, one per cache id; they outlive builds, never in a layer.
+    public var cacheMounts: URL { root.appendingPathComponent("cache/mounts") }
     /// Build scratch space: other stages' files for COPY --from, ADD downloads and archives.
     public var scratch: URL { root.appendingPathComponent("tmp") }
 
