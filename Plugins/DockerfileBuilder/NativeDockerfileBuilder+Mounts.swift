@@ -13,8 +13,15 @@ import SlipwayRuntime
 struct RunMountPlan {
     struct Planned {
         var mount: RunMount
-        /// bind: the files to show, from their root; nil for the other kinds.
-        var bind: (root: URL, entries: [LayerEntry], isFile: Bool)?
+        /// bind: where the files come from; nil for the other kinds.
+        var bind: BindSource?
+    }
+
+    enum BindSource {
+        /// Files of the build context, already planned (their identity is in the key).
+        case context(entries: [LayerEntry], isFile: Bool)
+        /// A path in a stage's or image's layers, unpacked only when the RUN really runs.
+        case layers(label: String, layers: [(layer: Descriptor, diffID: SlipwayOCI.Digest)], path: String)
     }
 
     var planned: [Planned] = []
@@ -59,34 +66,20 @@ extension NativeDockerfileBuilder {
                     + "sharing=\(mount.sharing.rawValue) env=\(mount.environment ?? "-")")
             switch mount.kind {
             case .bind:
-                let root: URL
-                var rules = ignore
-                if let from = mount.from {
-                    let source = try await layers(from: from, for: instruction, dockerfile: dockerfile, states: states, request: request, state: &state)
-                    plan.keyParts.append(source.layers.map(\.diffID.description).joined(separator: ","))
-                    root = try scratch.rootfs(of: source.label, layers: source.layers, store: store)
-                    rules = .none
-                } else {
-                    root = request.context
-                }
                 let path = mount.source ?? "/"
-                let isFile: Bool
-                do {
-                    guard let found = try DirectoryTree(root: root).locate(path) else {
-                        throw instruction.failure("--mount: source \(path) does not exist in \(mount.from ?? "the build context")")
-                    }
-                    isFile = !found.isDirectory
-                } catch let error as RootedPathError {
-                    throw instruction.failure("--mount: source \(path): \(error)")
+                if let from = mount.from {
+                    // The layers' diffIDs fix what is bound: nothing is unpacked for a cached RUN.
+                    let source = try await layers(from: from, for: instruction, dockerfile: dockerfile, states: states, request: request, state: &state)
+                    plan.keyParts.append("bound \(path) of " + source.layers.map(\.diffID.description).joined(separator: ","))
+                    planned.bind = .layers(label: source.label, layers: source.layers, path: path)
+                } else {
+                    let (entries, isFile) = try bindEntries(path, root: request.context, ignore: ignore, from: nil, for: instruction)
+                    // Bound files count by what they are, as COPY's do: an edit runs the RUN again.
+                    var key = CacheKey("bind", parent: [], request: request)
+                    for entry in entries.sorted(by: { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }) { key.add(entry, context: request.context) }
+                    plan.keyParts.append("bound \(key.finish())")
+                    planned.bind = .context(entries: entries, isFile: isFile)
                 }
-                var planner = CopyPlanner(root: root, ignore: rules, instruction: instruction)
-                planner.keepsSourceOwners = mount.from != nil
-                let entries = try planner.entries(sources: [path], destination: "/", workdir: "/", options: .init())
-                // Bound files count by what they are, as COPY's do: an edit runs the RUN again.
-                var key = CacheKey("bind", parent: [], request: request)
-                for entry in entries.sorted(by: { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }) { key.add(entry, context: request.context) }
-                plan.keyParts.append("bound \(key.finish())")
-                planned.bind = (root, entries, isFile)
             case .cache:
                 if mount.from != nil || mount.source != nil {
                     throw instruction.failure("--mount: type=cache seeded with from=/source= is not supported by the native builder yet")
@@ -113,13 +106,20 @@ extension NativeDockerfileBuilder {
                 let mount = planned.mount
                 switch mount.kind {
                 case .bind:
-                    guard let bind = planned.bind else { continue }
+                    let entries: [LayerEntry], isFile: Bool
+                    switch planned.bind {
+                    case .context(let planned, let file)?: (entries, isFile) = (planned, file)
+                    case .layers(let label, let layers, let path)?:
+                        let root = try scratch.rootfs(of: label, layers: layers, store: store)
+                        (entries, isFile) = try bindEntries(path, root: root, ignore: .none, from: mount.from, for: instruction)
+                    case nil: continue
+                    }
                     // A private copy (.dockerignore applied), so a read-write mount's writes go nowhere.
                     let folder = try StateDirectory(of: store).scratchFolder("bind")
                     prepared.folders.append(folder)
-                    try EntryMaterializer(root: folder).write(bind.entries)
-                    let source = bind.isFile
-                        ? folder.appendingPathComponent(bind.entries.first(where: { if case .directory = $0.content { false } else { true } })?.path ?? "")
+                    try EntryMaterializer(root: folder).write(entries)
+                    let source = isFile
+                        ? folder.appendingPathComponent(entries.first(where: { if case .directory = $0.content { false } else { true } })?.path ?? "")
                         : folder
                     prepared.mounts.append(ContainerMount(target: mount.target, source: .bind(source, readOnly: mount.readOnly)))
                 case .cache:
@@ -158,6 +158,29 @@ extension NativeDockerfileBuilder {
             throw error
         }
         return prepared
+    }
+
+    /// The entries a bind mount shows: `path` in `root` (a folder's contents, or one file).
+    private func bindEntries(
+        _ path: String, root: URL, ignore: DockerIgnore, from: String?, for instruction: Instruction
+    ) throws -> (entries: [LayerEntry], isFile: Bool) {
+        let isFile: Bool
+        do {
+            let tree = DirectoryTree(root: root)
+            if try tree.resolvedComponents(path).isEmpty {
+                isFile = false  // the root itself
+            } else {
+                guard let found = try tree.locate(path) else {
+                    throw instruction.failure("--mount: source \(path) does not exist in \(from ?? "the build context")")
+                }
+                isFile = !found.isDirectory
+            }
+        } catch let error as RootedPathError {
+            throw instruction.failure("--mount: source \(path): \(error)")
+        }
+        var planner = CopyPlanner(root: root, ignore: ignore, instruction: instruction)
+        planner.keepsSourceOwners = from != nil
+        return (try planner.entries(sources: [path], destination: "/", workdir: "/", options: .init()), isFile)
     }
 
     /// The persistent folder of a cache mount, locked as its `sharing` says: `shared` with

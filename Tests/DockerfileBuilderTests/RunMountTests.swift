@@ -110,6 +110,24 @@ struct RunMountTests {
         #expect(try String(contentsOf: edited.appendingPathComponent("copied"), encoding: .utf8) == "edited\n")
     }
 
+    /// A cached RUN that binds another stage's files unpacks nothing: the scratch space,
+    /// where the stage would be unpacked, is made unusable and the rebuild still succeeds.
+    @Test func cachedRunWithAStageBindUnpacksNothing() async throws {
+        let (store, _) = try await runs.setUp("")
+        let folder = try Scratch.files([
+            "Dockerfile": "FROM localhost/busybox:test AS tools\nRUN echo tool > /tool\nFROM localhost/busybox:test\nRUN --mount=from=tools,target=/t cat /t/tool > /got\n"
+        ], label: "mount-context")
+        let first = try await build(store, folder)
+        let scratch = StateDirectory(of: store).scratch
+        try? FileManager.default.removeItem(at: scratch)
+        try Data().write(to: scratch)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let lines = LineCollector()
+        let second = try await build(store, folder) { $0.log = lines.add }
+        #expect(second.manifest.digest == first.manifest.digest)
+        #expect(lines.all.contains { $0.contains("Dockerfile:4 RUN: cached") }, "\(lines.all)")
+    }
+
     @Test func mountsItCannotMakeAreRefusedWithTheLine() async throws {
         let (store, _) = try await runs.setUp("")
         for (line, message) in [
