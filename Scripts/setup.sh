@@ -21,6 +21,7 @@ packages=(
   xz-utils        # and with xz
   git             # Git build contexts (and the tests' git daemon)
   ca-certificates # https Git and tarball contexts
+  mmdebstrap      # makes the tests' real Debian bookworm base from the apt mirror (Scripts/debian-base.sh)
 )
 
 if ! command -v swift >/dev/null 2>&1; then

@@ -27,9 +27,11 @@ struct CopyPlanner {
     struct Options {
         var owner: (uid: UInt32, gid: UInt32)?
         var mode: UInt32?
-        /// Whether the stage already has a path: an existing directory such as /tmp keeps its
-        /// mode and owner, a missing one is created (with the --chown owner).
-        var exists: (String) throws -> Bool = { _ in false }
+        /// What the stage already has at a path (metadata only). An existing directory such as
+        /// /tmp or a home folder goes into the layer as it is (mode, owner, xattrs), as Docker's
+        /// and BuildKit's layers carry it, so whoever unpacks the layer keeps it; a missing one is
+        /// created (with the --chown owner).
+        var existing: (String) throws -> LayerEntry? = { _ in nil }
         /// Where the destination really is in the stage (its directories' links followed inside
         /// the stage, as BuildKit does), and whether it is an existing directory there: then a
         /// single file goes into it (`COPY app /usr/bin`), as in Docker.
@@ -115,7 +117,10 @@ struct CopyPlanner {
             return entry
         }
         entries += try parents(of: target, options)
-        try entries.removeAll { try createdPaths.contains($0.path) && options.exists($0.path) }
+        entries = try entries.map { entry in
+            guard createdPaths.contains(entry.path), let existing = try existingDirectory(entry.path, options) else { return entry }
+            return existing
+        }
         // One entry per path; the last word wins (a parent added twice, a file copied twice).
         var byPath: [String: LayerEntry] = [:]
         for entry in entries { byPath[entry.path] = entry }
@@ -141,11 +146,18 @@ struct CopyPlanner {
         LayerEntry(path: path, content: .directory, mode: 0o755, uid: options.owner?.uid ?? 0, gid: options.owner?.gid ?? 0)
     }
 
-    /// Missing directories above `path`.
+    /// The directories above `path`: the stage's own as they are, missing ones created.
     private func parents(of path: String, _ options: Options) throws -> [LayerEntry] {
         let parts = path.split(separator: "/")
         guard parts.count > 1 else { return [] }
-        return try (1..<parts.count).map { parts[0..<$0].joined(separator: "/") }.filter { try !options.exists($0) }.map { created($0, options) }
+        return try (1..<parts.count).map { parts[0..<$0].joined(separator: "/") }.map { try existingDirectory($0, options) ?? created($0, options) }
+    }
+
+    /// The stage's directory at `path` with its metadata, to carry into the layer unchanged.
+    private func existingDirectory(_ path: String, _ options: Options) throws -> LayerEntry? {
+        guard var entry = try options.existing(path), entry.content == .directory else { return nil }
+        entry.path = path
+        return entry
     }
 
     /// A source path as the Dockerfile names it, and where it really is inside the root.

@@ -238,7 +238,7 @@ public struct NativeDockerfileBuilder: Sendable {
         let words = state.words(escape: dockerfile.escape)
         let (allSources, destination) = try instruction.sourcesAndDestination(words)
         var options = CopyPlanner.Options()
-        options.exists = pathIndex(of: state)
+        options.existing = pathIndex(of: state)
         options.place = destinationPlacer(of: state)
         if let chown = instruction.flag("chown") {
             options.owner = try owner(try words.word(chown), of: state, for: instruction)
@@ -416,17 +416,26 @@ public struct NativeDockerfileBuilder: Sendable {
     /// Whether the stage has a path: from the paths this build wrote when it knows all of them
     /// (scratch-based stages), else from its layers as unpacked in the layer cache, resolved
     /// inside the stack (a symlink a base planted never reaches the host).
-    private func pathIndex(of state: StageState) -> (String) throws -> Bool {
-        if let known = state.knownPaths { return { known[$0] != nil } }
+    private func pathIndex(of state: StageState) -> (String) throws -> LayerEntry? {
+        if let known = state.knownPaths { return { known[$0] } }
         let stack = LayerStack(state.unpackableLayers, cache: layerCache)
-        return { path in try stack.locate(path, followingFinalLink: false) != nil }
+        return { path in
+            guard let found = try stack.locate(path, followingFinalLink: false) else { return nil }
+            var info = stat()
+            guard lstat(found.url.path, &info) == 0 else { return nil }
+            var entry = LayerEntry(
+                path: path, content: found.isDirectory ? .directory : .bytes(Data()), mode: UInt32(info.st_mode & 0o7777),
+                uid: info.st_uid, gid: info.st_gid, modified: Int64(info.st_mtim.tv_sec))
+            entry.xattrs = ExtendedAttributes.read(found.url.path)
+            return entry
+        }
     }
 
     /// Where a COPY destination lands in the stage: its parent directories resolved inside the
     /// stage (Debian's `/bin -> usr/bin` puts `COPY f /bin/f` at `usr/bin/f`, and a link a base
     /// planted cannot lead anywhere else), and the destination itself when it is a directory.
     private func destinationPlacer(of state: StageState) -> (String) throws -> (path: String, isDirectory: Bool) {
-        if let known = state.knownPaths { return { ($0, known[$0] == true) } }
+        if let known = state.knownPaths { return { ($0, known[$0]?.content == .directory) } }
         let stack = LayerStack(state.unpackableLayers, cache: layerCache)
         return { path in
             if let found = try stack.locate(path), found.isDirectory { return (try stack.resolve(path), true) }

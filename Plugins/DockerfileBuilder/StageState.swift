@@ -1,3 +1,4 @@
+import Foundation
 import SlipwayDockerfile
 import SlipwayKernel
 import SlipwayOCI
@@ -18,7 +19,8 @@ struct StageState: Sendable {
     var cmdSetHere = false
     /// Every path the stage's layers hold (and whether it is a directory), when all of them
     /// were written by this build (a scratch-based stage); nil on an image base.
-    var knownPaths: [String: Bool]? = [:]
+    /// Each entry keeps its metadata (a directory's mode and owner), not its content.
+    var knownPaths: [String: LayerEntry]? = [:]
     /// Images COPY --from read files from: build-time bases of the image.
     var copiedFrom: [BaseImage] = []
 
@@ -66,7 +68,9 @@ struct StageState: Sendable {
             } else if name.hasPrefix(LayerEntry.whiteoutPrefix) {
                 removeTree((parent.isEmpty ? "" : parent + "/") + name.dropFirst(LayerEntry.whiteoutPrefix.count))
             } else {
-                paths[entry.path] = entry.content == .directory
+                var known = entry
+                if known.content != .directory { known.content = .bytes(Data()) }  // metadata only
+                paths[entry.path] = known
             }
         }
         knownPaths = paths

@@ -9,7 +9,7 @@ import Testing
 /// are unpacked and compared as in ``DifferentialBuildTests``. Needs root, runc, busybox-static.
 ///
 /// Intended difference: buildah 1.28 leaves the empty mount targets it made for a RUN
-/// (`/run`, `/etc/hosts`, `/etc/hostname`, `/etc/resolv.conf`) in the layer; Slipway, like
+/// (`/run`, `/dev` on a base without one, `/etc/hosts`, `/etc/hostname`, `/etc/resolv.conf`) in the layer; Slipway, like
 /// BuildKit, takes its mount targets out again. ``DifferentialBuildTests/compare`` ignores
 /// exactly those when they are empty in buildah's image and absent from Slipway's.
 @Suite(.serialized)

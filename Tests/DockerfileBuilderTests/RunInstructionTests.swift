@@ -85,6 +85,21 @@ struct RunInstructionTests {
         #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("café").path))
     }
 
+    /// A COPY into folders that lower layers made (a base's sticky /tmp, a home a RUN made)
+    /// carries those folders into its layer as they are, so the next RUN (and anyone who
+    /// unpacks the layer) still sees their owner and mode.
+    @Test func copyIntoFoldersOfLowerLayersKeepsThem() async throws {
+        let (store, context) = try await setUp("""
+            RUN mkdir -p /home/bob && chown 1000:1000 /home/bob && chmod 0750 /home/bob
+            COPY --chown=1000:1000 Dockerfile /home/bob/copied
+            COPY Dockerfile /tmp/copied
+            RUN stat -c %u:%a /home/bob /tmp > /seen
+
+            """)
+        let root = try await unpack(try await build(store, context), from: store)
+        #expect(try String(contentsOf: root.appendingPathComponent("seen"), encoding: .utf8) == "1000:750\n0:1777\n")
+    }
+
     /// RUN heredocs as BuildKit runs them: `RUN <<EOF` runs the body as the shell's script, a
     /// body starting with `#!` runs as its own file at /dev/pipes/NAME, and any other command
     /// gets its bodies appended as real shell heredocs. The shell expands variables, at run
