@@ -11,6 +11,9 @@ import SlipwayRuntime
 /// ssh in batch mode); and every message that could echo the URL is redacted.
 public struct GitCheckout: Sendable {
     public let locator: GitLocator
+    /// Keep the repository's `.git` (ADD --keep-git-dir); its remote URL is redacted first, so
+    /// credentials in the URL never reach the files.
+    public var keepsGitDirectory = false
 
     public init(_ locator: GitLocator) { self.locator = locator }
 
@@ -41,7 +44,11 @@ public struct GitCheckout: Sendable {
         facts["commit_time"] = try await git(["log", "-1", "--format=%ct"], in: directory).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         facts["ref"] = ref
         if let branch = try await branchName(in: directory) { facts["branch"] = branch }
-        try FileManager.default.removeItem(at: directory.appendingPathComponent(".git"))
+        if keepsGitDirectory {
+            try await git(["config", "remote.origin.url", GitLocator.redacted(locator.url)], in: directory)
+        } else {
+            try FileManager.default.removeItem(at: directory.appendingPathComponent(".git"))
+        }
 
         var context = directory
         if let subdirectory = locator.subdirectory {

@@ -33,6 +33,10 @@ public struct BuildRequest: Sendable {
     /// The system-call filter of RUN containers: Docker's default policy, or nil when the
     /// operator turned it off (`--security-opt seccomp=unconfined`; insecure).
     public var seccomp: SeccompProfile? = .buildDefault
+    /// Labels set on the image (`slipway build --label K=V`), over those of the Dockerfile.
+    public var labels: [String: String] = [:]
+    /// Named contexts (`--build-context NAME=…`), by name.
+    public var namedContexts: [String: NamedContext] = [:]
     /// Receives the output of RUN steps, line by line.
     public var log: (@Sendable (String) -> Void)?
 

@@ -17,6 +17,8 @@ public struct BuildStep: PluginKind, StepRunner {
         public var file: String?
         public var tags: [String]?
         public var buildArgs: [String: String]?
+        /// Labels set on the image, over the Dockerfile's.
+        public var labels: [String: String]?
         public var target: String?
         public var platform: String?
         public var compression: LayerCompression?
@@ -63,6 +65,7 @@ public struct BuildStep: PluginKind, StepRunner {
             compression: configuration.compression ?? .gzip)
         request.network = configuration.network ?? .host
         request.noCache = configuration.noCache ?? false
+        request.labels = configuration.labels ?? [:]
         let logger = context.logger
         request.log = { line in logger.info("\(line)") }
         let result = try await (configuration.builder ?? .native).build(request, store: store, registry: RegistryClient())

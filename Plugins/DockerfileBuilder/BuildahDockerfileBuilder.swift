@@ -19,6 +19,10 @@ public struct BuildahDockerfileBuilder: Sendable {
     }
 
     public func build(_ request: BuildRequest) async throws -> NativeDockerfileBuilder.Result {
+        // buildah 1.28 has no named contexts: refused rather than built without them.
+        guard request.namedContexts.isEmpty else {
+            throw BuildahFailure(description: "--build-context is not supported with the buildah builder (use the native builder)")
+        }
         let dockerfile = try request.parseDockerfile()
         let arguments = request.buildArgs.merging(request.secretBuildArgs) { _, secret in secret }
         let globals = try dockerfile.globalArgValues(buildArgs: arguments, automatic: request.platformArgs)
@@ -53,6 +57,7 @@ public struct BuildahDockerfileBuilder: Sendable {
         var bud = storage + ["bud", "--isolation", "chroot", "--pull=false", "--quiet=false", "-f", try request.dockerfileLocation().path]
         bud += ["--network", request.network == .none ? "none" : "host", "--platform", request.platform.description]
         if let stage = request.target { bud += ["--target", stage] }
+        for (key, value) in request.labels.sorted(by: { $0.key < $1.key }) { bud += ["--label", "\(key)=\(value)"] }
         if request.noCache { bud.append("--no-cache") }
         for (key, value) in request.buildArgs.sorted(by: { $0.key < $1.key }) where request.secretBuildArgs[key] == nil {
             bud += ["--build-arg", "\(key)=\(value)"]

@@ -23,6 +23,12 @@ struct CopyPlanner {
     /// Whether copied files keep their owners when there is no --chown: true for another
     /// stage's or image's files (COPY --from); files from the context become root's.
     var keepsSourceOwners = false
+    /// `--exclude` patterns (`.dockerignore` syntax): matched against each copied path relative
+    /// to the source that matched (as BuildKit's copier does), and against that source itself.
+    var exclude: DockerIgnore = .none
+    /// `COPY --parents`: each match keeps its path (below an optional `/./` pivot in the source)
+    /// under the destination, with the folders above it as the source has them.
+    var keepsParents = false
 
     struct Options {
         var owner: (uid: UInt32, gid: UInt32)?
@@ -55,7 +61,7 @@ struct CopyPlanner {
         var matches: [Match] = []
         let excluded = ignore.isEmpty ? "" : " (or it is excluded by .dockerignore)"
         for source in sources {
-            let found = try expand(source)
+            let found = try keepsParents ? expandKeepingParents(source) : expand(source)
             // A wildcard may match nothing when another source matches something (BuildKit's
             // rule); a plain path must exist.
             guard !found.isEmpty || (Self.isGlob(source) && sources.count > 1) else {
@@ -66,7 +72,7 @@ struct CopyPlanner {
         guard !matches.isEmpty else {
             throw instruction.failure("no source files: '\(sources.joined(separator: "', '"))' match nothing in the build context" + excluded)
         }
-        let intoDirectory = wantsDirectory || matches.count > 1 || sources.count > 1
+        let intoDirectory = wantsDirectory || matches.count > 1 || sources.count > 1 || keepsParents
         var entries: [LayerEntry] = []
         // Entries an ADDed archive unpacked: they keep the archive's owners, as in Docker.
         var fromArchives = Set<String>()
@@ -76,12 +82,22 @@ struct CopyPlanner {
             // The resolved path has no symlink in it: lstat sees what a chroot would.
             guard lstat(url.path, &info) == 0 else { throw instruction.failure("cannot read '\(match.written)': \(String(cString: strerror(errno)))") }
             let resolvedPath = match.resolved.joined(separator: "/")
+            // With --parents a match lands at its own path below the destination, under copies
+            // of the folders above it; otherwise a directory's contents go to the destination.
+            let placedAt = match.kept.map { join(target, $0) }
+            if let kept = match.kept { entries += try keptParents(kept, of: match, under: target) }
             if info.st_mode & S_IFMT == S_IFDIR {
-                entries += try DirectoryScanner.entries(of: url, prefix: target).filter { entry in
-                    let relative = String(entry.path.dropFirst(target.isEmpty ? 0 : target.count + 1))
-                    return !ignore.excludes(resolvedPath.isEmpty ? relative : resolvedPath + "/" + relative)
+                let prefix = placedAt ?? target
+                let scanned = try DirectoryScanner.entries(of: url, prefix: prefix)
+                entries += Self.keepingLinkTargets(of: scanned, host: url, prefix: prefix) { entry in
+                    let relative = String(entry.path.dropFirst(prefix.isEmpty ? 0 : prefix.count + 1))
+                    return !ignore.excludes(resolvedPath.isEmpty ? relative : resolvedPath + "/" + relative) && !exclude.excludes(relative)
                 }
-                if !target.isEmpty { entries.append(created(target, options)) }
+                if let placedAt {
+                    entries.append(try DirectoryScanner.entry(.directory, at: placedAt, host: url.path))
+                } else if !target.isEmpty {
+                    entries.append(created(target, options))
+                }
             } else if unpackArchives, Self.isArchive(url), let scratch {
                 // ADD archive.tar /dest/: the archive's contents, not the archive.
                 let unpacked = scratch.appendingPathComponent(UUID().uuidString)
@@ -96,7 +112,7 @@ struct CopyPlanner {
                 if !target.isEmpty { entries.append(created(target, options)) }
             } else {
                 let name = (match.written.split(separator: "/").last.map(String.init)) ?? match.written
-                let path = intoDirectory ? (target.isEmpty ? name : target + "/" + name) : target
+                let path = placedAt ?? (intoDirectory ? join(target, name) : target)
                 guard !path.isEmpty else { throw instruction.failure("cannot copy a file onto /") }
                 entries.append(try DirectoryScanner.entry(.file(source: url, size: Int64(info.st_size)), at: path, host: url.path))
                 if intoDirectory && !target.isEmpty { entries.append(created(target, options)) }
@@ -164,6 +180,90 @@ struct CopyPlanner {
     struct Match {
         var written: String
         var resolved: [String]
+        /// With --parents: the path the match keeps below the destination.
+        var kept: String?
+    }
+
+    private func join(_ directory: String, _ name: String) -> String { directory.isEmpty ? name : directory + "/" + name }
+
+    /// Entries whose hardlink partner a filter dropped (.dockerignore, --exclude) become files
+    /// of their own, so the layer never holds a link to a path it lacks.
+    static func keepingLinkTargets(of scanned: [LayerEntry], host: URL, prefix: String, where keep: (LayerEntry) -> Bool) -> [LayerEntry] {
+        let kept = scanned.filter(keep)
+        let paths = Set(kept.map(\.path))
+        var promoted: [String: String] = [:]  // a dropped link target -> the first kept path now holding its bytes
+        return kept.map { entry in
+            guard case .hardlink(let target) = entry.content, !paths.contains(target) else { return entry }
+            if let holder = promoted[target] {
+                var linked = entry
+                linked.content = .hardlink(target: holder)
+                return linked
+            }
+            promoted[target] = entry.path
+            let relative = String(entry.path.dropFirst(prefix.isEmpty ? 0 : prefix.count + 1))
+            let file = host.appendingPathComponent(relative)
+            var info = stat()
+            var copy = entry
+            copy.content = .file(source: file, size: lstat(file.path, &info) == 0 ? Int64(info.st_size) : 0)
+            return copy
+        }
+    }
+
+    /// The folders between the destination and a --parents match, as the source has them.
+    private func keptParents(_ kept: String, of match: Match, under target: String) throws -> [LayerEntry] {
+        let keptParts = kept.split(separator: "/").map(String.init)
+        guard keptParts.count > 1 else { return [] }
+        let base = String(match.written.dropLast(kept.count)).trimmingSuffix("/")
+        return try (1..<keptParts.count).map { depth in
+            let inKept = keptParts[0..<depth].joined(separator: "/")
+            let host = tree.url(try tree.resolvedComponents(join(base, inKept)))
+            return try DirectoryScanner.entry(.directory, at: join(target, inKept), host: host.path)
+        }
+    }
+
+    /// The matches of a --parents source: `base/./pattern` keeps what lies below `base`;
+    /// without a pivot the whole path is kept. `**` spans folders, as in BuildKit's pattern
+    /// matcher; a plain path must exist.
+    private func expandKeepingParents(_ source: String) throws -> [Match] {
+        let base: String
+        let pattern: String
+        if let pivot = source.range(of: "/./") {
+            base = DockerIgnore.cleanPath(String(source[..<pivot.lowerBound]))
+            pattern = DockerIgnore.cleanPath(String(source[pivot.upperBound...]))
+        } else {
+            base = ""
+            pattern = DockerIgnore.cleanPath(source)
+        }
+        guard Self.staysInside(source) else { throw instruction.failure("'\(source)' is outside the build context") }
+        var found: [Match]
+        if pattern.split(separator: "/").contains("**") {
+            found = try walkMatches(base: base, pattern: pattern)
+        } else {
+            found = try expand(join(base, pattern))
+        }
+        for index in found.indices {
+            let written = DockerIgnore.cleanPath(found[index].written)
+            found[index].written = written
+            found[index].kept = base.isEmpty ? written : String(written.dropFirst(base.count + 1))
+        }
+        return found.filter { !($0.kept ?? "").isEmpty }
+    }
+
+    /// Every path below `base` that `pattern` (relative to `base`, `**` allowed) names; a folder
+    /// that matches brings all it holds, so nothing below it is listed again.
+    private func walkMatches(base: String, pattern: String) throws -> [Match] {
+        guard let directory = directoryURL(base) else { return [] }
+        var matches: [Match] = []
+        var covered: [String] = []
+        for entry in try DirectoryScanner.entries(of: directory) {
+            let relative = entry.path
+            guard !covered.contains(where: { relative.hasPrefix($0 + "/") }), DockerIgnore.glob(pattern, matches: relative) else { continue }
+            let written = join(base, relative)
+            guard !ignore.excludes(written) else { continue }
+            if entry.content == .directory { covered.append(relative) }
+            matches.append(Match(written: written, resolved: try tree.resolvedComponents(written)))
+        }
+        return matches
     }
 
     /// The paths a source names inside the root: itself, or every match of a glob. A path that
@@ -189,6 +289,9 @@ struct CopyPlanner {
                 guard let found = tree.entry(at: resolved) else { continue }
                 guard !ignore.excludes(resolvedPath) || (found.isDirectory && ignore.mayReinclude(below: resolvedPath)) else { continue }
             }
+            // --exclude leaves out a match itself too (`COPY --exclude=*.txt hom* /d/`), as documented.
+            let name = path.split(separator: "/").last.map(String.init) ?? path
+            guard path.isEmpty || !(exclude.excludes(path) || exclude.excludes(name)) else { continue }
             matches.append(Match(written: path, resolved: resolved))
         }
         return matches.sorted { $0.written < $1.written }
@@ -244,4 +347,8 @@ extension Instruction {
     func failure(_ message: String) -> DockerfileError {
         DockerfileError(location: location, instruction: name, message: message)
     }
+}
+
+extension String {
+    fileprivate func trimmingSuffix(_ suffix: String) -> String { hasSuffix(suffix) ? String(dropLast(suffix.count)) : self }
 }

@@ -84,6 +84,12 @@ struct CacheKey {
             + "\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec) \(info.st_ctim.tv_sec).\(info.st_ctim.tv_nsec)")
     }
 
+    /// Planned layer entries, in the order the layer writer sorts them (the planner lists
+    /// files in directory order, and the key must not depend on it).
+    mutating func add(_ entries: [LayerEntry], context: URL) {
+        for entry in entries.sorted(by: { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }) { add(entry, context: context) }
+    }
+
     /// One planned layer entry. Files inside `context` count by their identity; any other file
     /// (unpacked from an archive, or from another stage's root) by its bytes.
     mutating func add(_ entry: LayerEntry, context: URL) {

@@ -67,7 +67,14 @@ extension NativeDockerfileBuilder {
             switch mount.kind {
             case .bind:
                 let path = mount.source ?? "/"
-                if let from = mount.from {
+                if let from = mount.from, let folder = namedFolder(from, in: dockerfile, request: request) {
+                    // A named folder context: its files count by their bytes, as COPY --from's do.
+                    let (entries, isFile) = try bindEntries(path, root: folder, ignore: .none, from: from, for: instruction)
+                    var key = CacheKey("bind", parent: [], request: request)
+                    key.add(entries, context: request.context)
+                    plan.keyParts.append("bound \(key.finish())")
+                    planned.bind = .context(entries: entries, isFile: isFile)
+                } else if let from = mount.from {
                     // The layers' diffIDs fix what is bound: nothing is unpacked for a cached RUN.
                     let source = try await layers(from: from, for: instruction, dockerfile: dockerfile, states: states, request: request, state: &state)
                     plan.keyParts.append("bound \(path) of " + source.layers.map(\.diffID.description).joined(separator: ","))
@@ -76,7 +83,7 @@ extension NativeDockerfileBuilder {
                     let (entries, isFile) = try bindEntries(path, root: request.context, ignore: ignore, from: nil, for: instruction)
                     // Bound files count by what they are, as COPY's do: an edit runs the RUN again.
                     var key = CacheKey("bind", parent: [], request: request)
-                    for entry in entries.sorted(by: { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }) { key.add(entry, context: request.context) }
+                    key.add(entries, context: request.context)
                     plan.keyParts.append("bound \(key.finish())")
                     planned.bind = .context(entries: entries, isFile: isFile)
                 }

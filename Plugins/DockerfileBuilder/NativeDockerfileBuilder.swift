@@ -64,6 +64,11 @@ public struct NativeDockerfileBuilder: Sendable {
         let ignore = try request.ignoreRules()
         let globals = try dockerfile.globalArgValues(buildArgs: request.buildArgs, automatic: request.platformArgs)
         let target = try dockerfile.stage(named: request.target)
+        for name in request.namedContexts.keys.sorted() {
+            if let stage = dockerfile.stages.first(where: { $0.name == name.lowercased() }) {
+                throw stage.from.failure("--build-context \(name) has the name of this stage; a named context can stand in for an image or another name, not replace a stage")
+            }
+        }
         // Stages run as soon as the stages they use are done; independent ones run together.
         var states: [Int: StageState] = [:]
         var pending = dockerfile.stages(neededFor: target)
@@ -125,7 +130,7 @@ public struct NativeDockerfileBuilder: Sendable {
         for stage: Stage, dockerfile: Dockerfile, globals: [String: String], states: [Int: StageState], request: BuildRequest
     ) async throws -> StageState {
         let words = ShellWords(escape: dockerfile.escape, environment: globals)
-        let baseText: String
+        var baseText: String
         do {
             baseText = try words.word(stage.base)
         } catch {
@@ -133,15 +138,18 @@ public struct NativeDockerfileBuilder: Sendable {
         }
         let platform = try stage.platform.map { try Platform(parsing: words.word($0)) } ?? request.platform
         if baseText.lowercased() == "scratch" {
-            var state = StageState(config: ImageConfig(platform: platform, config: ImageConfig.ContainerConfig()), layers: [], origins: [])
-            state.container.env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
-            return state
+            return Self.scratchState(platform)
         }
         if let earlier = dockerfile.stages.first(where: { $0.name == baseText.lowercased() && $0.index < stage.index }), let state = states[earlier.index] {
             var copy = state
             copy.args = [:]
             copy.cmdSetHere = false
             return copy
+        }
+        switch request.namedContexts[baseText] {
+        case .folder(let folder)?: return try folderState(folder, for: stage.from, platform: platform, request: request)
+        case .image(let reference)?: baseText = reference
+        case nil: break
         }
         let reference: ImageReference
         do {
@@ -161,6 +169,34 @@ public struct NativeDockerfileBuilder: Sendable {
         state.knownPaths = manifest.layers.isEmpty ? [:] : nil
         state.config.history = config.history
         return state
+    }
+
+    /// A stage FROM scratch: no layers, the default PATH.
+    static func scratchState(_ platform: Platform) -> StageState {
+        var state = StageState(config: ImageConfig(platform: platform, config: ImageConfig.ContainerConfig()), layers: [], origins: [])
+        state.container.env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+        return state
+    }
+
+    /// `FROM NAME` where `--build-context NAME=FOLDER`: the folder's files in one layer on an
+    /// empty image, as BuildKit starts such a stage.
+    private func folderState(_ folder: URL, for instruction: Instruction, platform: Platform, request: BuildRequest) throws -> StageState {
+        var state = Self.scratchState(platform)
+        let entries = try CopyPlanner(root: folder, ignore: .none, instruction: instruction)
+            .entries(sources: ["."], destination: "/", workdir: "/", options: CopyPlanner.Options())
+        let layer = try layer(of: entries, key: CacheKey("named-folder", parent: [], request: request), for: instruction, request: request)
+        state.noteChanges(entries)
+        state.append(layer, kind: .copy)
+        return state
+    }
+
+    /// The folder `--build-context NAME=FOLDER` gives for `name`, unless a stage has that name
+    /// (or index): COPY --from and RUN --mount from= read it like another stage's files.
+    func namedFolder(_ name: String, in dockerfile: Dockerfile, request: BuildRequest) -> URL? {
+        guard !dockerfile.stages.contains(where: { $0.name == name.lowercased() || Int(name) == $0.index }),
+            case .folder(let folder)? = request.namedContexts[name]
+        else { return nil }
+        return folder
     }
 
     // MARK: Instructions
@@ -193,9 +229,9 @@ public struct NativeDockerfileBuilder: Sendable {
         case .user:
             state.container.user = try instruction.singleValue(words)
         case .workdir:
-            let path = try instruction.singleValue(words)
-            let current = state.container.workingDir ?? "/"
-            state.container.workingDir = path.hasPrefix("/") ? path : (current.hasSuffix("/") ? current : current + "/") + path
+            let madeLayer = try workdir(instruction, words: words, in: &state, request: request)
+            state.addHistory(instruction, emptyLayer: !madeLayer, created: created)
+            return
         case .stopsignal:
             state.container.stopSignal = try instruction.singleValue(words)
         case .volume:
@@ -238,8 +274,16 @@ public struct NativeDockerfileBuilder: Sendable {
         let words = state.words(escape: dockerfile.escape)
         let (allSources, destination) = try instruction.sourcesAndDestination(words)
         var options = CopyPlanner.Options()
-        options.existing = pathIndex(of: state)
-        options.place = destinationPlacer(of: state)
+        // COPY --link writes a layer that does not depend on the stage below it (BuildKit copies
+        // onto an empty tree, then merges): the destination's folders are not looked up in the
+        // stage, and the cache key leaves the parent layers out, so the layer is reused on any
+        // base. As in BuildKit, --chmod turns --link off.
+        let linked = try instruction.booleanFlag("link") && instruction.flag("chmod") == nil
+        if !linked {
+            options.existing = pathIndex(of: state)
+            options.place = destinationPlacer(of: state)
+        }
+        let parentLayers = linked ? [] : state.config.rootfs.diffIDs
         if let chown = instruction.flag("chown") {
             options.owner = try owner(try words.word(chown), of: state, for: instruction)
         }
@@ -249,9 +293,14 @@ public struct NativeDockerfileBuilder: Sendable {
             }
             options.mode = mode
         }
-        // ADD of a URL: the file as downloaded (never unpacked), as Docker does.
-        let urls = instruction.keyword == .add ? allSources.filter { $0.contains("://") } : []
-        let sources = allSources.filter { !urls.contains($0) }
+        // ADD of a Git repository: its files at the ref; ADD of another URL: the file as
+        // downloaded (never unpacked), as Docker does.
+        let gitSources = instruction.keyword == .add ? allSources.filter(Self.isGitSource) : []
+        let urls = instruction.keyword == .add ? allSources.filter { $0.contains("://") && !gitSources.contains($0) } : []
+        let sources = allSources.filter { !urls.contains($0) && !gitSources.contains($0) }
+        if instruction.hasFlag("keep-git-dir") && gitSources.isEmpty {
+            throw instruction.failure("--keep-git-dir applies to Git sources (a URL ending in .git, git://, ssh:// or user@host:path)")
+        }
 
         var root = request.context
         var rules = ignore
@@ -266,13 +315,18 @@ public struct NativeDockerfileBuilder: Sendable {
             throw instruction.failure("--from: \(error)")
         }
         if let from = fromText {
-            copiedLayers = try await layers(from: from, for: instruction, dockerfile: dockerfile, states: states, request: request, state: &state)
+            if let folder = namedFolder(from, in: dockerfile, request: request) {
+                root = folder
+            } else {
+                copiedLayers = try await layers(from: from, for: instruction, dockerfile: dockerfile, states: states, request: request, state: &state)
+            }
             rules = .none
         }
         var fromKey: Digest?
         if let copiedLayers {
-            var key = CacheKey("\(instruction.keyword.rawValue)-from", parent: state.config.rootfs.diffIDs, request: request)
+            var key = CacheKey("\(instruction.keyword.rawValue)-from", parent: parentLayers, request: request)
             for part in allSources + ["--to--", destination, state.container.workingDir ?? "/"] { key.add(part) }
+            for flag in instruction.flags where ["exclude", "parents", "link"].contains(flag.name) { key.add("--\(flag.name)=\(flag.value ?? "")") }
             // The owner and mode as resolved (an ARG in --chown changes them, not the flag's text).
             key.add("owner \(options.owner.map { "\($0.uid):\($0.gid)" } ?? "-") mode \(options.mode.map { String($0, radix: 8) } ?? "-")")
             for heredoc in instruction.heredocs { key.add("heredoc \(heredoc.name) \(heredoc.expands) \(heredoc.content)") }
@@ -286,7 +340,13 @@ public struct NativeDockerfileBuilder: Sendable {
             root = try scratch.rootfs(of: copiedLayers.label, layers: copiedLayers.layers, store: store)
         }
         var planner = CopyPlanner(root: root, ignore: rules, instruction: instruction)
-        planner.keepsSourceOwners = instruction.flag("from") != nil
+        planner.keepsSourceOwners = copiedLayers != nil
+        planner.keepsParents = try instruction.booleanFlag("parents")
+        let excludes = try instruction.flags.filter { $0.name == "exclude" }.map { flag -> String in
+            guard let pattern = flag.value, !pattern.isEmpty else { throw instruction.failure("--exclude needs a pattern") }
+            return try words.word(pattern)
+        }
+        planner.exclude = DockerIgnore(excludes.joined(separator: "\n"))
         if instruction.keyword == .add && instruction.flag("from") == nil {
             planner.unpackArchives = true
             planner.scratch = try scratch.directory()
@@ -295,6 +355,15 @@ public struct NativeDockerfileBuilder: Sendable {
             sources: sources, destination: destination, workdir: state.container.workingDir ?? "/", options: options)
         for url in urls {
             entries.append(try await download(url, to: destination, instruction: instruction, state: state, options: options, scratch: &scratch))
+        }
+        for source in gitSources {
+            let checkout = try await gitCheckout(source, for: instruction, scratch: &scratch)
+            var gitPlanner = CopyPlanner(root: checkout, ignore: .none, instruction: instruction)
+            gitPlanner.exclude = planner.exclude
+            // The repository's files go into the destination folder, as BuildKit copies them.
+            entries += try gitPlanner.entries(
+                sources: ["."], destination: destination.hasSuffix("/") ? destination : destination + "/",
+                workdir: state.container.workingDir ?? "/", options: options)
         }
         for heredoc in instruction.heredocs {
             // Expanded as BuildKit does: variables only, quotes are the file's own text.
@@ -311,14 +380,7 @@ public struct NativeDockerfileBuilder: Sendable {
             entries.append(LayerEntry(path: path, content: .bytes(Data(content.utf8)), mode: options.mode ?? 0o644,
                                       uid: options.owner?.uid ?? 0, gid: options.owner?.gid ?? 0))
         }
-        var key = CacheKey(instruction.keyword.rawValue, parent: state.config.rootfs.diffIDs, request: request)
-        // The planner lists files in directory order; the writer sorts, and so must the key.
-        for entry in entries.sorted(by: { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }) { key.add(entry, context: request.context) }
-        let layer = try cachedLayer(key.finish(), for: instruction, request: request) {
-            // Owners are already set per entry (root, or --chown): the writer keeps them.
-            try LayerWriter(options: .init(compression: request.compression, epoch: request.epoch, keepOwnership: true))
-                .write(entries, into: store)
-        }
+        let layer = try layer(of: entries, key: CacheKey(instruction.keyword.rawValue, parent: parentLayers, request: request), for: instruction, request: request)
         if let fromKey { instructionCache.save(layer, for: fromKey) }
         state.noteChanges(entries)
         state.append(layer, kind: instruction.keyword == .add ? .add : .copy)
@@ -334,9 +396,12 @@ public struct NativeDockerfileBuilder: Sendable {
             guard let source = states[stage.index] else { throw instruction.failure("--from=\(from) names a later stage") }
             return ("stage \(stage.name ?? String(stage.index))", source.unpackableLayers)
         }
+        // `--build-context NAME=docker-image://REF` stands in for NAME.
+        let imageText: String
+        if case .image(let named)? = request.namedContexts[from] { imageText = named } else { imageText = from }
         let reference: ImageReference
         do {
-            reference = try ImageReference(parsing: from)
+            reference = try ImageReference(parsing: imageText)
         } catch {
             throw instruction.failure("--from=\(from) names no earlier stage and is not an image reference: \(error)")
         }
@@ -350,21 +415,22 @@ public struct NativeDockerfileBuilder: Sendable {
         return ("the image \(reference)", Array(zip(manifest.layers, config.rootfs.diffIDs)))
     }
 
-    /// Flags the parser knows (they are valid Dockerfile syntax) but this builder does not
-    /// carry out yet: refused with the line, never accepted and dropped.
+    /// Flags the parser knows (they are valid Dockerfile syntax) but this builder cannot carry
+    /// out as asked: refused with the line, never accepted and dropped.
     private func refuseUnsupportedFlags(_ instruction: Instruction) throws {
-        let unsupported: [String] =
-            switch instruction.keyword {
-            case .run: []
-            case .copy: ["parents", "exclude"]
-            case .add: ["exclude", "keep-git-dir"]
-            default: []
-            }
-        for name in unsupported where instruction.hasFlag(name) {
-            throw instruction.failure("--\(name) is not supported by the native builder yet")
-        }
         if instruction.keyword == .run, let security = instruction.flag("security"), security != "sandbox" {
             throw instruction.failure("--security=\(security) is not supported: RUN always runs sandboxed (use --security=sandbox or leave it out)")
+        }
+    }
+
+    /// The layer of planned entries: an earlier build's when `key` (completed with the
+    /// entries' identity) finds one, else written now. Owners are already set per entry (root,
+    /// --chown, or the source's), so the writer keeps them.
+    func layer(of entries: [LayerEntry], key: CacheKey, for instruction: Instruction, request: BuildRequest) throws -> InstructionCache.Record {
+        var key = key
+        key.add(entries, context: request.context)
+        return try cachedLayer(key.finish(), for: instruction, request: request) {
+            try LayerWriter(options: .init(compression: request.compression, epoch: request.epoch, keepOwnership: true)).write(entries, into: store)
         }
     }
 
@@ -416,7 +482,7 @@ public struct NativeDockerfileBuilder: Sendable {
     /// Whether the stage has a path: from the paths this build wrote when it knows all of them
     /// (scratch-based stages), else from its layers as unpacked in the layer cache, resolved
     /// inside the stack (a symlink a base planted never reaches the host).
-    private func pathIndex(of state: StageState) -> (String) throws -> LayerEntry? {
+    func pathIndex(of state: StageState) -> (String) throws -> LayerEntry? {
         if let known = state.knownPaths { return { known[$0] } }
         let stack = LayerStack(state.unpackableLayers, cache: layerCache)
         return { path in
@@ -434,7 +500,7 @@ public struct NativeDockerfileBuilder: Sendable {
     /// Where a COPY destination lands in the stage: its parent directories resolved inside the
     /// stage (Debian's `/bin -> usr/bin` puts `COPY f /bin/f` at `usr/bin/f`, and a link a base
     /// planted cannot lead anywhere else), and the destination itself when it is a directory.
-    private func destinationPlacer(of state: StageState) -> (String) throws -> (path: String, isDirectory: Bool) {
+    func destinationPlacer(of state: StageState) -> (String) throws -> (path: String, isDirectory: Bool) {
         if let known = state.knownPaths { return { ($0, known[$0]?.content == .directory) } }
         let stack = LayerStack(state.unpackableLayers, cache: layerCache)
         return { path in
@@ -446,7 +512,7 @@ public struct NativeDockerfileBuilder: Sendable {
     }
 
     /// A regular file of the stage, as its layers stack up, found inside the stack.
-    private func file(_ path: String, in state: StageState) throws -> URL? {
+    func file(_ path: String, in state: StageState) throws -> URL? {
         try LayerStack(state.unpackableLayers, cache: layerCache).regularFile(path)
     }
 
@@ -483,6 +549,32 @@ public struct NativeDockerfileBuilder: Sendable {
         let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int64) ?? 0
         return LayerEntry(path: path, content: .file(source: file, size: size), mode: options.mode ?? 0o600,
                           uid: options.owner?.uid ?? 0, gid: options.owner?.gid ?? 0)
+    }
+
+    /// Whether an ADD source names a Git repository (BuildKit's rule: a URL ending in `.git`,
+    /// optionally with `#ref:subdir`, or the git, ssh and scp-like forms).
+    static func isGitSource(_ source: String) -> Bool {
+        let base = source.split(separator: "#", maxSplits: 1).first.map(String.init) ?? source
+        if ["git://", "ssh://", "git+ssh://"].contains(where: base.hasPrefix) { return true }
+        if base.contains("://") { return base.hasSuffix(".git") }
+        return GitLocator.looksLikeGit(base)  // user@host:path
+    }
+
+    /// An ADDed repository checked out into the scratch space: the folder to copy from.
+    private func gitCheckout(_ source: String, for instruction: Instruction, scratch: inout Scratchpad) async throws -> URL {
+        var checkout: GitCheckout
+        do {
+            checkout = GitCheckout(try GitLocator(parsing: source))
+        } catch {
+            throw instruction.failure("\(error)")
+        }
+        checkout.keepsGitDirectory = try instruction.booleanFlag("keep-git-dir")
+        do {
+            let folder = try scratch.directory().appendingPathComponent(UUID().uuidString)
+            return URL(fileURLWithPath: try await checkout.materialize(into: folder).directory)
+        } catch {
+            throw instruction.failure("\(error)")
+        }
     }
 
     /// The largest file ADD downloads.
@@ -525,6 +617,11 @@ public struct NativeDockerfileBuilder: Sendable {
     private func finish(_ state: StageState, request: BuildRequest, buildTimeBases: [BaseImage]) throws -> Result {
         var config = state.config
         config.created = Self.timestamp(request.epoch)
+        if !request.labels.isEmpty {
+            var container = config.config ?? ImageConfig.ContainerConfig()
+            container.labels = (container.labels ?? [:]).merging(request.labels) { _, given in given }
+            config.config = container
+        }
         let configDescriptor = try store.write(json: config, mediaType: MediaType.ociConfig)
         var annotations: [String: String] = [:]
         if let base = state.base {

@@ -47,6 +47,17 @@ public struct Instruction: Sendable, Hashable {
 
     public func hasFlag(_ name: String) -> Bool { flags.contains { $0.name == name } }
 
+    /// A flag that is on or off: `--link` and `--link=true` are on; absent or `--link=false`, off.
+    /// - Throws: ``DockerfileError`` for any other value.
+    public func booleanFlag(_ name: String) throws -> Bool {
+        guard let flag = flags.last(where: { $0.name == name }) else { return false }
+        switch flag.value?.lowercased() {
+        case nil, "", "true": return true
+        case "false": return false
+        case let other?: throw error("--\(name)=\(other): expected true or false")
+        }
+    }
+
     func error(_ message: String) -> DockerfileError {
         DockerfileError(location: location, instruction: name, message: message)
     }

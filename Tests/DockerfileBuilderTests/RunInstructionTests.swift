@@ -131,8 +131,8 @@ struct RunInstructionTests {
         #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("dev/pipes").path))
     }
 
-    /// `RUN --network=none` is honoured per instruction; flags the builder does not carry out
-    /// yet are refused with the line, not dropped.
+    /// `RUN --network=none` is honoured per instruction; flags the builder cannot carry out as
+    /// written are refused with the line, not dropped.
     @Test func runFlagsAreHonouredOrRefused() async throws {
         let (store, context) = try await setUp("RUN --network=none cat /proc/net/dev | grep : | sed 's/:.*//' | tr -d ' ' > /interfaces\n")
         let root = try await unpack(try await build(store, context), from: store)
@@ -140,8 +140,7 @@ struct RunInstructionTests {
         for (line, message) in [
             ("RUN --security=insecure true", "--security=insecure is not supported"),
             ("RUN --network=bridge true", "--network=bridge: expected default, none or host"),
-            ("COPY --parents a /b", "--parents is not supported by the native builder yet"),
-            ("COPY --exclude=*.md a /b", "--exclude is not supported by the native builder yet"),
+            ("ADD --keep-git-dir=true a /b", "--keep-git-dir applies to Git sources"),
         ] {
             let refused = try Scratch.files(["Dockerfile": "FROM localhost/busybox:test\n\(line)\n", "a": "a"], label: "run-flags")
             let error = await #expect(throws: DockerfileError.self) { try await build(store, refused) }
