@@ -34,6 +34,16 @@ struct BuildCommand: AsyncParsableCommand {
             "A secret for RUN --mount=type=secret,id=ID: read from a file (src=) or an environment variable (env=). It is mounted for the RUN only and never stored in the image, the cache or the logs.",
             valueName: "id=ID,src=FILE|env=VAR"))
     var secretMounts: [String] = []
+    @Option(name: .customLong("label"), help: ArgumentHelp("Set a label on the image (over the Dockerfile's); repeatable.", valueName: "key=value"))
+    var labels: [String] = []
+    @Option(
+        name: .customLong("build-context"),
+        help: ArgumentHelp(
+            "A named context standing in for NAME in FROM NAME, COPY --from=NAME and RUN --mount=from=NAME: a folder, a Git or tarball URL, or docker-image://REF; repeatable.",
+            valueName: "name=value"))
+    var buildContexts: [String] = []
+    @Option(help: ArgumentHelp("Write the image ID (the digest of its config, as docker and buildah write it) to this file.", valueName: "file"))
+    var iidfile: String?
     @Option(help: "Build this stage (default: the last).") var target: String?
     @Option(help: "Target platform (os/arch[/variant]).") var platform: String?
     @Option(help: "Layer compression: gzip (default, readable everywhere), zstd (much faster; needs containerd 1.5+ or Docker 23+), none.")
@@ -60,7 +70,8 @@ struct BuildCommand: AsyncParsableCommand {
         // buildah unpacks its bases and runs its steps itself: these would be dropped there.
         if builder == .buildah {
             for (flag, given) in [("--max-layer-size", maxLayerSize != nil), ("--max-image-size", maxImageSize != nil),
-                                  ("--min-free-space", minFreeSpace != nil), ("--security-opt", !securityOptions.isEmpty)] where given {
+                                  ("--min-free-space", minFreeSpace != nil), ("--security-opt", !securityOptions.isEmpty),
+                                  ("--build-context", !buildContexts.isEmpty)] where given {
                 throw ValidationError("\(flag) applies to the native builder only, not to --builder buildah")
             }
         }
@@ -100,6 +111,7 @@ struct BuildCommand: AsyncParsableCommand {
             defer { try? FileManager.default.removeItem(at: scratch) }
             if case .local = location {} else { FileHandle.standardError.write(Data("fetching context \(location)\n".utf8)) }
             let materialized = try await SignalCancellation.run { try await location.materialize(scratch: scratch) }
+            let named = try await namedContexts(scratch: scratch)
             let client = try registry.client(for: Array(Set(references.map(\.registry))))
             var request = BuildRequest(
                 context: URL(fileURLWithPath: materialized.directory), dockerfile: file, buildArgs: arguments, target: target,
@@ -111,9 +123,22 @@ struct BuildCommand: AsyncParsableCommand {
             request.secrets = try secretValues()
             request.unpackLimits = try unpackLimits()
             request.seccomp = try seccompProfile()
+            request.namedContexts = named
+            for pair in labels {
+                guard let (key, value) = InputError.keyValue(pair) else { throw InputError("--label \(pair): expected key=value") }
+                request.labels[key] = value
+            }
             request.log = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
             // Ctrl-C cancels the build: a running RUN container is killed and cleaned up.
             let result = try await SignalCancellation.run { [request, builder] in try await builder.choice.build(request, store: store, registry: client) }
+            if let iidfile {
+                let config = try store.manifest(result.manifest.digest).config.digest
+                do {
+                    try Data(config.description.utf8).write(to: URL(fileURLWithPath: iidfile))
+                } catch {
+                    throw InputError("--iidfile \(iidfile): cannot write it: \(error.localizedDescription)")
+                }
+            }
             var pushed: [String] = []
             if !noPush {
                 for reference in references {
@@ -144,6 +169,36 @@ extension BuildCommand {
         if let bytes = try size(maxImageSize, "max-image-size") { limits.maxImageBytes = bytes }
         if let bytes = try size(minFreeSpace, "min-free-space") { limits.freeSpaceReserve = bytes }
         return limits
+    }
+
+    /// `--build-context NAME=VALUE`: `docker-image://REF` names an image; anything else is a
+    /// context locator (folder, Git, tarball), fetched into `scratch` like the main context.
+    func namedContexts(scratch: URL) async throws -> [String: NamedContext] {
+        var contexts: [String: NamedContext] = [:]
+        for entry in buildContexts {
+            guard let (name, value) = InputError.keyValue(entry), !value.isEmpty else {
+                throw InputError("--build-context \(entry): expected name=folder, name=URL or name=docker-image://REF")
+            }
+            guard contexts[name] == nil else { throw InputError("--build-context \(name) is given twice") }
+            if value.hasPrefix("docker-image://") {
+                let reference = String(value.dropFirst("docker-image://".count))
+                do {
+                    _ = try ImageReference(parsing: reference)
+                } catch {
+                    throw InputError("--build-context \(entry): \(error)")
+                }
+                contexts[name] = .image(reference)
+                continue
+            }
+            for scheme in ["oci-layout://", "target:", "input:"] where value.hasPrefix(scheme) {
+                throw InputError("--build-context \(entry): \(scheme) contexts are not supported (give a folder, a Git or tarball URL, or docker-image://REF)")
+            }
+            let location = try ContextLocation(parsing: value)
+            let folder = scratch.appendingPathComponent("named-\(contexts.count)")
+            let materialized = try await SignalCancellation.run { try await location.materialize(scratch: folder) }
+            contexts[name] = .folder(URL(fileURLWithPath: materialized.directory))
+        }
+        return contexts
     }
 
     /// `--secret id=ID,src=FILE`, `--secret id=ID,env=VAR` (buildx's forms; `type=file|env`

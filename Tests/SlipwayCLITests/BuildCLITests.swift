@@ -53,6 +53,59 @@ struct BuildCLITests {
         #expect(!FileManager.default.fileExists(atPath: "/tmp/slipway-cli-pwned"))
     }
 
+    /// buildx's `--label`, `--iidfile` and `--build-context` (a folder, a Git repository and an
+    /// image standing in for names the Dockerfile uses).
+    @Test func labelsIidfileAndNamedContexts() async throws {
+        let registry = try await RegistryHarness.start()
+        defer { registry.stop() }
+        let source = try Scratch.store()
+        let tools = try OCITestImages.write(into: source, files: ["usr/bin/tool": "tool\n"])
+        let toolsReference = "\(registry.address)/tools/kit:1"
+        _ = try await RegistryClient().push(tools.manifest, from: source, to: try ImageReference(parsing: toolsReference))
+        let server = try await GitServer.start()
+        defer { server.stop() }
+        try await server.createRepository("docs", commits: [(branch: "main", files: ["guide.md": "# guide\n"])])
+        let assets = try Scratch.files(["logo.svg": "<svg/>\n"], label: "named-assets")
+        let context = try Scratch.files(["Dockerfile": """
+            FROM assets AS files
+            FROM scratch
+            LABEL team=web version=dockerfile
+            COPY --from=files /logo.svg /srv/logo.svg
+            COPY --from=docs /guide.md /srv/guide.md
+            COPY --from=kit /usr/bin/tool /bin/tool
+            """])
+        let iid = Scratch.location("iidfile")
+        let env = ["SLIPWAY_STATE_DIR": Scratch.location("build-state").path]
+        let build = try await slipway.run([
+            "build", "--no-push", "--json", "--label", "version=1.2", "--label", "tier=gold", "--iidfile", iid.path,
+            "--build-context", "assets=\(assets.path)", "--build-context", "docs=\(server.gitURL("docs"))#main",
+            "--build-context", "kit=docker-image://\(toolsReference)", "-t", "local/named:1", context.path,
+        ], environment: env)
+        #expect(build.status == 0, "\(build.stderr)")
+        #expect(build.stdout.contains("\"reference\" : \"\(toolsReference)\""), "\(build.stdout)")  // recorded as a build-time base
+
+        let store = try ContentStore(root: URL(fileURLWithPath: env["SLIPWAY_STATE_DIR"]! + "/oci"))
+        let manifest = try store.manifest(try #require(try store.resolve(ImageReference(parsing: "local/named:1").description)).digest)
+        #expect(try String(contentsOf: iid, encoding: .utf8) == manifest.config.digest.description)
+        #expect(try store.config(of: manifest).config?.labels == ["team": "web", "version": "1.2", "tier": "gold"])
+        let root = Scratch.location("named-root")
+        for layer in manifest.layers { try LayerExtractor().extract(store.blobURL(layer.digest), into: root) }
+        for (path, text) in [("srv/logo.svg", "<svg/>\n"), ("srv/guide.md", "# guide\n"), ("bin/tool", "tool\n")] {
+            #expect(try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8) == text, "\(path)")
+        }
+
+        for (arguments, message) in [
+            (["--build-context", "files=\(assets.path)"], "has the name of this stage"),
+            (["--build-context", "x=oci-layout:///tmp/layout"], "oci-layout:// contexts are not supported"),
+            (["--build-context", "nothing"], "expected name=folder"),
+            (["--builder", "buildah", "--build-context", "assets=\(assets.path)"], "--build-context applies to the native builder only"),
+        ] {
+            let refused = try await slipway.run(["build", "--no-push"] + arguments + [context.path], environment: env)
+            #expect(refused.status == 64, "\(arguments): \(refused.stderr)")
+            #expect(refused.stderr.contains(message), "\(arguments): \(refused.stderr)")
+        }
+    }
+
     @Test func badDockerfileExitsSixtyFourWithFileAndLine() async throws {
         let context = try Scratch.files(["Dockerfile": "FROM scratch\nCOPY\n"])
         let result = try await slipway.run(["build", "--no-push", context.path], environment: ["SLIPWAY_STATE_DIR": Scratch.location("build-state").path])
