@@ -154,3 +154,43 @@ else
   echo "demo app: skipped (needs root, runc and buildah)"
 fi
 
+
+# 6. Real Debian (the bookworm base the tests make with mmdebstrap, pushed once to one registry
+#    both tools pull from): `apt-get install ca-certificates curl`, cold (fresh state/storage;
+#    each tool pulls the base) and cached (the same again in the same state/storage; buildah
+#    with --layers so it may reuse its own steps), median of 3 cold and 3 cached; then a fully
+#    cached rebuild of a two-stage gcc build (issue #9 item 5).
+if command -v buildah > /dev/null && command -v runc > /dev/null && [ "$(id -u)" -eq 0 ]; then
+  rootfs=$(bash Scripts/debian-base.sh)
+  deb_ctx="$work/debian-base"; mkdir -p "$deb_ctx"; ln "$rootfs" "$deb_ctx/rootfs.tar" 2>/dev/null || cp "$rootfs" "$deb_ctx/rootfs.tar"
+  printf 'FROM scratch\nADD rootfs.tar /\nCMD ["bash"]\n' > "$deb_ctx/Dockerfile"
+  start_registry
+  SLIPWAY_STATE_DIR="$work/deb-base-state" "$slipway" build -t "127.0.0.1:$port/debian:bookworm" "$deb_ctx" > /dev/null 2>&1
+  rm -rf "$work/deb-base-state"
+  base="127.0.0.1:$port/debian:bookworm"
+  apt_ctx="$work/apt-context"; mkdir -p "$apt_ctx"
+  printf 'ARG BASE\nFROM ${BASE}\nRUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ca-certificates curl && rm -rf /var/lib/apt/lists/*\n' > "$apt_ctx/Dockerfile"
+  gcc_ctx="$work/gcc-context"; mkdir -p "$gcc_ctx"
+  printf '#include <stdio.h>\nint main(void) { puts("hello"); return 0; }\n' > "$gcc_ctx/hello.c"
+  printf 'ARG BASE\nFROM ${BASE} AS build\nRUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gcc libc6-dev\nWORKDIR /src\nCOPY hello.c .\nRUN gcc -O2 -o /hello hello.c\nFROM ${BASE}\nCOPY --from=build /hello /usr/local/bin/hello\nCMD ["hello"]\n' > "$gcc_ctx/Dockerfile"
+  deb() { # tool n context tag: one cold and one cached build + push
+    if [ "$1" = slipway ]; then
+      SLIPWAY_STATE_DIR="$work/deb-state-$2" time_of "$slipway" build -t "127.0.0.1:$port/$4:$2" --build-arg "BASE=$base" "$3"
+      SLIPWAY_STATE_DIR="$work/deb-state-$2" time_of "$slipway" build -t "127.0.0.1:$port/$4:$2" --build-arg "BASE=$base" "$3"
+    else
+      buildah_time "$work/deb-buildah-$2" "$3" "127.0.0.1:$port/$4-b:$2" --layers --tls-verify=false --build-arg "BASE=$base"
+      buildah_time "$work/deb-buildah-$2" "$3" "127.0.0.1:$port/$4-b:$2" --layers --tls-verify=false --build-arg "BASE=$base"
+    fi
+    rm -rf "$work"/deb-state-* "$work"/deb-buildah-*
+  }
+  for tool in buildah slipway; do for n in 1 2 3; do deb $tool $n "$apt_ctx" apt; done > "$work/apt-$tool"; done
+  sc=$(awk 'NR % 2 == 1 {print $1}' "$work/apt-slipway" | median); bc=$(awk 'NR % 2 == 1 {print $1}' "$work/apt-buildah" | median)
+  sw=$(awk 'NR % 2 == 0 {print $1}' "$work/apt-slipway" | median); bw=$(awk 'NR % 2 == 0 {print $1}' "$work/apt-buildah" | median)
+  echo "Debian apt-get install ca-certificates curl, build+push (median of 3): cold slipway ${sc}s  buildah ${bc}s  ratio $(ratio $sc $bc);  cached slipway ${sw}s  buildah ${bw}s  ratio $(ratio $sw $bw)"
+  for tool in buildah slipway; do for n in 1 2 3; do deb $tool $n "$gcc_ctx" gcc; done > "$work/gcc-$tool"; done
+  sc=$(awk 'NR % 2 == 1 {print $1}' "$work/gcc-slipway" | median); bc=$(awk 'NR % 2 == 1 {print $1}' "$work/gcc-buildah" | median)
+  sw=$(awk 'NR % 2 == 0 {print $1}' "$work/gcc-slipway" | median); bw=$(awk 'NR % 2 == 0 {print $1}' "$work/gcc-buildah" | median)
+  echo "Debian two-stage gcc build+push (median of 3): cold slipway ${sc}s  buildah ${bc}s  ratio $(ratio $sc $bc);  fully cached rebuild slipway ${sw}s  buildah ${bw}s  ratio $(ratio $sw $bw)"
+else
+  echo "Debian: skipped (needs root, runc and buildah)"
+fi
