@@ -2,18 +2,27 @@ import SlipwayDockerfile
 import SlipwayKernel
 import SlipwayOCI
 
-/// Finds a stage's base image: in the store when a build or pull already put it there, else
-/// pulled from its registry. Either way the digest it resolved to is what the report records.
+/// Finds a stage's base image for the platform asked for: in the store when a build or pull
+/// already put that platform's image there, else pulled from its registry (which picks the
+/// platform from an index). Either way the digest it resolved to is what the report records.
 struct BaseResolver: Sendable {
     let store: ContentStore
     let registry: RegistryClient
 
-    /// - Throws: the FROM instruction's ``DockerfileError`` naming the reference and registry.
+    /// - Throws: the FROM instruction's ``DockerfileError`` naming the reference and registry,
+    ///   or saying that the stored image is for another platform and the registry has none.
     func resolve(_ reference: ImageReference, platform: Platform, for from: Instruction) async throws -> Descriptor {
-        if let local = try store.resolve(reference.description) { return local }
+        let local = try store.resolve(reference.description)
+        // A tag in the store names one platform's image (the one last built or pulled under it);
+        // anything else there (an index) is read again from the registry.
+        let localPlatform = local.flatMap { try? store.config(of: store.manifest($0.digest)).platform }
+        if let local, let localPlatform, platform.matches(localPlatform) { return local }
         do {
             return try await registry.pull(reference, platform: platform, into: store).descriptor
         } catch {
+            if let localPlatform {
+                throw from.failure("base image \(reference) is \(localPlatform) in the store, not \(platform), and \(reference.registry) has no \(platform) image: \(error)")
+            }
             throw from.failure("base image \(reference) is not available from \(reference.registry): \(error)")
         }
     }

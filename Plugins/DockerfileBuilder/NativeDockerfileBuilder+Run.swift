@@ -35,6 +35,7 @@ extension NativeDockerfileBuilder {
             return
         }
 
+        try refuseForeignPlatform(state.config.platform, for: instruction)
         container.lowers = try layerCache.unpacked(stack: state.unpackableLayers)
         container.seccomp = request.seccomp
         if let script {
@@ -75,6 +76,20 @@ extension NativeDockerfileBuilder {
         instructionCache.save(record, for: cacheKey)
         state.noteChanges(entries)
         state.append(record, kind: .run)
+    }
+
+    /// A RUN executes the stage's own binaries on this host: a stage for another CPU (from
+    /// `--platform` or `FROM --platform`) runs only where the kernel has an emulator registered
+    /// for it (binfmt_misc, qemu-user). Without one it is refused here, clearly, instead of
+    /// failing inside runc with "exec format error".
+    func refuseForeignPlatform(_ platform: Platform, for instruction: Instruction) throws {
+        let host = Platform.host
+        guard platform.os != host.os || platform.architecture != host.architecture else { return }
+        let qemu = ["arm64": "aarch64", "386": "i386", "amd64": "x86_64", "arm": "arm", "ppc64le": "ppc64le", "s390x": "s390x", "riscv64": "riscv64"]
+        if let name = qemu[platform.architecture], FileManager.default.fileExists(atPath: "/proc/sys/fs/binfmt_misc/qemu-\(name)") { return }
+        throw instruction.failure(
+            "this stage is \(platform) and the host \(host), with no emulator registered for \(platform.architecture) (binfmt_misc): "
+                + "RUN cannot execute its programs. Build for \(host), or run build tools in a stage FROM --platform=$BUILDPLATFORM")
     }
 
     /// `RUN --network=default|none|host`; default is the build's own setting.

@@ -175,6 +175,51 @@ struct NativeDockerfileBuilderTests {
         #expect(labels?["undeclared"] == "xx")
     }
 
+    /// `--platform` picks the base from a multi-platform index, also when the store already
+    /// holds the tag for another platform; the report records the platform's digest, and a RUN
+    /// on a CPU the host cannot execute is refused with the line, not left to runc.
+    @Test func platformSelectsTheBaseAndForeignRunsAreRefused() async throws {
+        let registry = try await RegistryHarness.start()
+        defer { registry.stop() }
+        let source = try Scratch.store()
+        let amd = try OCITestImages.write(into: source, files: ["arch": "amd64"], platform: Platform(architecture: "amd64", os: "linux"))
+        let arm = try OCITestImages.write(into: source, files: ["arch": "arm64"], platform: Platform(architecture: "arm64", os: "linux", variant: "v8"))
+        var amdEntry = amd.manifest
+        amdEntry.platform = Platform(architecture: "amd64", os: "linux")
+        var armEntry = arm.manifest
+        armEntry.platform = Platform(architecture: "arm64", os: "linux", variant: "v8")
+        let index = try source.write(json: ImageIndex(manifests: [amdEntry, armEntry]), mediaType: MediaType.ociIndex)
+        let reference = "\(registry.address)/multi/base:1"
+        _ = try await RegistryClient().push(index, from: source, to: try ImageReference(parsing: reference))
+
+        let context = try Scratch.files(["Dockerfile": "FROM \(reference)\nCOPY a.txt /a.txt\n", "a.txt": "a"])
+        let store = try Scratch.store()
+        func build(_ platform: String) async throws -> NativeDockerfileBuilder.Result {
+            var request = BuildRequest(context: context)
+            request.platform = try Platform(parsing: platform)
+            return try await NativeDockerfileBuilder(store: store, registry: RegistryClient()).build(request)
+        }
+        let onAMD = try await build("linux/amd64")
+        #expect(onAMD.report.runtimeBase?.digest == amd.manifest.digest.description)
+        // The store's tag now names the amd64 image; arm64 must not take it.
+        let onARM = try await build("linux/arm64")
+        #expect(onARM.report.runtimeBase?.digest == arm.manifest.digest.description)
+        #expect(try store.config(of: try store.manifest(onARM.manifest.digest)).platform.architecture == "arm64")
+
+        let missing = await #expect(throws: DockerfileError.self) { try await build("linux/s390x") }
+        #expect(missing?.description.contains("not linux/s390x") == true, "\(missing?.description ?? "")")
+        if !FileManager.default.fileExists(atPath: "/proc/sys/fs/binfmt_misc/qemu-aarch64") {
+            let runs = try Scratch.files(["Dockerfile": "FROM \(reference)\nRUN true\n"])
+            var request = BuildRequest(context: runs)
+            request.platform = try Platform(parsing: "linux/arm64")
+            let refused = await #expect(throws: DockerfileError.self) {
+                try await NativeDockerfileBuilder(store: store, registry: RegistryClient()).build(request)
+            }
+            #expect(refused?.location.line == 2)
+            #expect(refused?.description.contains("this stage is linux/arm64/v8 and the host linux/amd64") == true, "\(refused?.description ?? "")")
+        }
+    }
+
     /// `--` ends COPY's flags; ONBUILD keeps its trigger whatever whitespace follows it.
     @Test func flagTerminatorAndOnbuildWithATab() async throws {
         let context = try Scratch.files(["Dockerfile": "FROM scratch\nCOPY -- a.txt /a.txt\nONBUILD\tRUN echo later\n", "a.txt": "a"])
