@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: measures Slipway against its peers on the same inputs, in one invocation, and
 # prints ratios. Never part of the tests. Release build.
-#   BENCH_SIZE_MB  size of the large layer (default 1024)
+#   BENCH_SIZE_MB   size of the large layer (default 1024)
+#   BENCH_SECTIONS  which numbered sections to run (default all: "1 3 4 5 6")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash Scripts/setup.sh
@@ -11,6 +12,8 @@ fi
 swift build -c release --product slipway >&2
 slipway="$PWD/.build/release/slipway"
 size_mb=${BENCH_SIZE_MB:-1024}
+sections=" ${BENCH_SECTIONS:-1 3 4 5 6} "
+want() { [[ "$sections" == *" $1 "* ]]; }
 work=$(mktemp -d /tmp/slipway-bench.XXXXXX)
 registry_pid=""
 cleanup() { [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null; rm -rf "$work"; }
@@ -32,8 +35,11 @@ echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d
 
 # 1. Hashing: slipway digest and sha256sum on the same file (warm cache), and OpenSSL's
 #    SHA-256 speed (SHA-NI when the CPU has it) as this machine's ceiling.
+if want 1 || want 3; then
 head -c $((size_mb * 1024 * 1024)) /dev/urandom > "$work/blob"
 cat "$work/blob" > /dev/null
+fi
+if want 1; then
 for _ in 1 2 3; do time_of "$slipway" digest "$work/blob"; done > "$work/hash-slipway"
 for _ in 1 2 3; do time_of sha256sum "$work/blob"; done > "$work/hash-sha256sum"
 s=$(awk '{print $1}' "$work/hash-slipway" | median); u=$(awk '{print $3}' "$work/hash-slipway" | median)
@@ -42,6 +48,7 @@ gbps() { awk -v m=$size_mb -v t=$1 'BEGIN{ if (t > 0) printf "%.2f", m * 1048576
 o=$(openssl speed -evp sha256 -bytes 16384 -seconds 2 2>/dev/null | awk '/^sha256/ {sub("k","",$NF); print $NF * 1000}')
 echo "hash ${size_mb} MiB: slipway ${s}s wall = $(gbps $s) GB/s, $(gbps $u) GB/s of user CPU;  sha256sum ${c}s = $(gbps $c) GB/s;  ratio slipway/sha256sum $(ratio $s $c)"
 echo "hash ceiling: openssl speed -evp sha256 (16 KiB blocks) $(awk -v b=$o 'BEGIN{printf "%.2f", b/1e9}') GB/s per core"
+fi
 
 # 2. A fresh registry on loopback per measured run, so no tool benefits from blobs (or, for
 #    skopeo, its blob-info cache) left by an earlier run.
@@ -62,6 +69,7 @@ YAML
   rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb "$HOME/.local/share/containers/cache/blob-info-cache-v1.boltdb"
 }
 
+if want 3; then
 layout="$work/layout"; mkdir -p "$layout/blobs/sha256" "$work/tree"
 cp "$work/blob" "$work/tree/blob"
 tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf "$work/layer.tar" -C "$work/tree" blob
@@ -98,12 +106,13 @@ for op in push pull; do
   sr=$(awk '{print $2}' "$work/$op-slipway" | sort -n | tail -1); kr=$(awk '{print $2}' "$work/$op-skopeo" | sort -n | tail -1)
   echo "$op ${size_mb} MiB layer (median of 3): slipway ${st}s (peak RSS $((sr / 1024)) MiB)  skopeo ${kt}s (peak RSS $((kr / 1024)) MiB)  ratio slipway/skopeo $(ratio $st $kt)"
 done
+fi
 
 # 4. DESIGN T1-T3: build + push of a 50 MB COPY-only image (500 files), Slipway against
 #    buildah (vfs storage, chroot isolation), median of 5, cold each time (fresh storage and a
 #    fresh registry). Then, warm: a rebuild with nothing changed (T2) and after one file
 #    changed (T3).
-if command -v buildah > /dev/null; then
+if want 4 && command -v buildah > /dev/null; then
   ctx="$work/t1-context"; mkdir -p "$ctx/files"
   for i in $(seq -w 1 500); do head -c 75000 /dev/urandom | base64 -w 0 | head -c 100000 > "$ctx/files/f$i.txt"; done
   printf 'FROM scratch\nCOPY files/ /app/\nCMD ["/app/f001.txt"]\n' > "$ctx/Dockerfile"
@@ -134,7 +143,7 @@ fi
 
 # 5. The demo app: FROM a busybox base in the registry, COPY and two RUN steps, build + push.
 #    Cold each time (fresh state/storage, a fresh registry holding only the base), median of 5.
-if command -v buildah > /dev/null && command -v runc > /dev/null && [ "$(id -u)" -eq 0 ]; then
+if want 5 && command -v buildah > /dev/null && command -v runc > /dev/null && [ "$(id -u)" -eq 0 ]; then
   base_ctx="$work/base-context"; cp -r Recipes/examples/busybox-base "$base_ctx"; cp /bin/busybox "$base_ctx/busybox"
   app() { # tool n
     start_registry
@@ -150,7 +159,7 @@ if command -v buildah > /dev/null && command -v runc > /dev/null && [ "$(id -u)"
   for tool in buildah slipway; do for n in 1 2 3 4 5; do app $tool $n; done > "$work/app-$tool"; done
   sa=$(awk '{print $1}' "$work/app-slipway" | median); ba=$(awk '{print $1}' "$work/app-buildah" | median)
   echo "demo app build+push (busybox base, COPY + 2 RUN; median of 5): slipway ${sa}s  buildah ${ba}s  ratio slipway/buildah $(ratio $sa $ba)"
-else
+elif want 5; then
   echo "demo app: skipped (needs root, runc and buildah)"
 fi
 
@@ -160,7 +169,7 @@ fi
 #    each tool pulls the base) and cached (the same again in the same state/storage; buildah
 #    with --layers so it may reuse its own steps), median of 3 cold and 3 cached; then a fully
 #    cached rebuild of a two-stage gcc build (issue #9 item 5).
-if command -v buildah > /dev/null && command -v runc > /dev/null && [ "$(id -u)" -eq 0 ]; then
+if want 6 && command -v buildah > /dev/null && command -v runc > /dev/null && [ "$(id -u)" -eq 0 ]; then
   rootfs=$(bash Scripts/debian-base.sh)
   deb_ctx="$work/debian-base"; mkdir -p "$deb_ctx"; ln "$rootfs" "$deb_ctx/rootfs.tar" 2>/dev/null || cp "$rootfs" "$deb_ctx/rootfs.tar"
   printf 'FROM scratch\nADD rootfs.tar /\nCMD ["bash"]\n' > "$deb_ctx/Dockerfile"
@@ -191,6 +200,6 @@ if command -v buildah > /dev/null && command -v runc > /dev/null && [ "$(id -u)"
   sc=$(awk 'NR % 2 == 1 {print $1}' "$work/gcc-slipway" | median); bc=$(awk 'NR % 2 == 1 {print $1}' "$work/gcc-buildah" | median)
   sw=$(awk 'NR % 2 == 0 {print $1}' "$work/gcc-slipway" | median); bw=$(awk 'NR % 2 == 0 {print $1}' "$work/gcc-buildah" | median)
   echo "Debian two-stage gcc build+push (median of 3): cold slipway ${sc}s  buildah ${bc}s  ratio $(ratio $sc $bc);  fully cached rebuild slipway ${sw}s  buildah ${bw}s  ratio $(ratio $sw $bw)"
-else
+elif want 6; then
   echo "Debian: skipped (needs root, runc and buildah)"
 fi
