@@ -1,6 +1,6 @@
 import Foundation
 import SlipwayDockerfile
-public import SlipwayKernel
+import SlipwayKernel
 public import SlipwayOCI
 import SlipwayRuntime
 

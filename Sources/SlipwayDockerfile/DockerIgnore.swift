@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import Glibc
 
 /// `.dockerignore` rules (moby's patternmatcher semantics): one pattern a line, `#` comments,

@@ -76,7 +76,7 @@ public final class RegistryHarness: Sendable {
         let configFile = directory.appendingPathComponent("config.yml")
         try config.write(to: configFile, atomically: true, encoding: .utf8)
         let logFile = directory.appendingPathComponent("registry.log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        guard FileManager.default.createFile(atPath: logFile.path, contents: nil) else { throw CocoaError(.fileWriteUnknown) }
         let log = try FileHandle(forWritingTo: logFile)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Prerequisites.path(of: "docker-registry")!)

@@ -56,7 +56,7 @@ struct LayerWriterTests {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let path = tree.appendingPathComponent("run/app.sock").path
-        _ = withUnsafeMutableBytes(of: &address.sun_path) { buffer in path.utf8CString.withUnsafeBytes { buffer.copyMemory(from: $0) } }
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in path.utf8CString.withUnsafeBytes { buffer.copyMemory(from: $0) } }
         let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
         #expect(bound == 0)
         let error = #expect(throws: OCIError.self) { try DirectoryScanner.entries(of: tree) }

@@ -75,7 +75,7 @@ struct LuaStack {
         var buffer = [CChar](repeating: 0, count: 1024)
         let line = slipway_where(L, level, &buffer, buffer.count)
         guard line > 0 else { return nil }
-        return (String(cString: buffer), Int(line))
+        return (Self.text(of: buffer), Int(line))
     }
 
     /// Where the function at `index` was defined.
@@ -83,6 +83,11 @@ struct LuaStack {
         var buffer = [CChar](repeating: 0, count: 1024)
         let line = slipway_function_where(L, absolute(index), &buffer, buffer.count)
         guard line >= 0 else { return nil }
-        return (String(cString: buffer), Int(line))
+        return (Self.text(of: buffer), Int(line))
+    }
+
+    /// The NUL-terminated text a C helper wrote into `buffer`.
+    private static func text(of buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 extension RegistryClient {
     /// What a pull or push did, for reports and tests.
