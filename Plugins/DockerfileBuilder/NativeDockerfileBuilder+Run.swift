@@ -36,7 +36,9 @@ extension NativeDockerfileBuilder {
         }
 
         try refuseForeignPlatform(state.config.platform, for: instruction)
-        container.lowers = try layerCache.unpacked(stack: state.unpackableLayers)
+        // Unpacking and, below, scanning and compressing are long, busy work: off the pool.
+        let (layerCache, stack) = (self.layerCache, state.unpackableLayers)
+        container.lowers = try await BlockingWork.run { try layerCache.unpacked(stack: stack) }
         container.seccomp = request.seccomp
         if let script {
             // A heredoc starting with #! runs as its own file, mounted where BuildKit puts it.
@@ -64,10 +66,14 @@ extension NativeDockerfileBuilder {
         let entries: [LayerEntry]
         let written: LayerWriter.Written
         do {
-            entries = try DirectoryScanner.entries(of: result.changes)
-            written = try LayerWriter(options: .init(compression: request.compression, epoch: request.epoch, keepOwnership: true))
-                .write(entries, into: store)
-            try layerCache.adopt(result.changes, as: written.diffID)
+            let (changes, store) = (result.changes, self.store)
+            let options = LayerWriter.Options(compression: request.compression, epoch: request.epoch, keepOwnership: true)
+            (entries, written) = try await BlockingWork.run {
+                let entries = try DirectoryScanner.entries(of: changes)
+                let written = try LayerWriter(options: options).write(entries, into: store)
+                try layerCache.adopt(changes, as: written.diffID)
+                return (entries, written)
+            }
         } catch {
             try? FileManager.default.removeItem(at: result.changes)
             throw instruction.failure("cannot make a layer of what the command wrote: \(error)")

@@ -11,7 +11,7 @@ extension NativeDockerfileBuilder {
     /// already has as a folder needs no layer. The path is resolved inside the stage, as
     /// BuildKit's mkdir resolves it: `WORKDIR /var/run/app` through `var/run -> /run` makes
     /// `run/app`.
-    func workdir(_ instruction: Instruction, words: ShellWords, in state: inout StageState, request: BuildRequest) throws -> Bool {
+    func workdir(_ instruction: Instruction, words: ShellWords, in state: inout StageState, request: BuildRequest) async throws -> Bool {
         let path = try instruction.singleValue(words)
         let current = state.container.workingDir ?? "/"
         let absolute = path.hasPrefix("/") ? path : (current.hasSuffix("/") ? current : current + "/") + path
@@ -41,7 +41,7 @@ extension NativeDockerfileBuilder {
             entries.append(LayerEntry(path: prefix, content: .directory, mode: 0o755, uid: owner.uid, gid: owner.gid))
         }
         guard !entries.isEmpty else { return false }
-        let layer = try layer(of: entries, key: CacheKey("workdir", parent: state.config.rootfs.diffIDs, request: request), for: instruction, request: request)
+        let layer = try await layer(of: entries, key: CacheKey("workdir", parent: state.config.rootfs.diffIDs, request: request), for: instruction, request: request)
         state.noteChanges(entries)
         state.append(layer, kind: .meta)
         return true

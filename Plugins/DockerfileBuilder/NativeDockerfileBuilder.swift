@@ -147,7 +147,7 @@ public struct NativeDockerfileBuilder: Sendable {
             return copy
         }
         switch request.namedContexts[baseText] {
-        case .folder(let folder)?: return try folderState(folder, for: stage.from, platform: platform, request: request)
+        case .folder(let folder)?: return try await folderState(folder, for: stage.from, platform: platform, request: request)
         case .image(let reference)?: baseText = reference
         case nil: break
         }
@@ -180,11 +180,11 @@ public struct NativeDockerfileBuilder: Sendable {
 
     /// `FROM NAME` where `--build-context NAME=FOLDER`: the folder's files in one layer on an
     /// empty image, as BuildKit starts such a stage.
-    private func folderState(_ folder: URL, for instruction: Instruction, platform: Platform, request: BuildRequest) throws -> StageState {
+    private func folderState(_ folder: URL, for instruction: Instruction, platform: Platform, request: BuildRequest) async throws -> StageState {
         var state = Self.scratchState(platform)
         let entries = try CopyPlanner(root: folder, ignore: .none, instruction: instruction)
             .entries(sources: ["."], destination: "/", workdir: "/", options: CopyPlanner.Options())
-        let layer = try layer(of: entries, key: CacheKey("named-folder", parent: [], request: request), for: instruction, request: request)
+        let layer = try await layer(of: entries, key: CacheKey("named-folder", parent: [], request: request), for: instruction, request: request)
         state.noteChanges(entries)
         state.append(layer, kind: .copy)
         return state
@@ -229,7 +229,7 @@ public struct NativeDockerfileBuilder: Sendable {
         case .user:
             state.container.user = try instruction.singleValue(words)
         case .workdir:
-            let madeLayer = try workdir(instruction, words: words, in: &state, request: request)
+            let madeLayer = try await workdir(instruction, words: words, in: &state, request: request)
             state.addHistory(instruction, emptyLayer: !madeLayer, created: created)
             return
         case .stopsignal:
@@ -380,7 +380,7 @@ public struct NativeDockerfileBuilder: Sendable {
             entries.append(LayerEntry(path: path, content: .bytes(Data(content.utf8)), mode: options.mode ?? 0o644,
                                       uid: options.owner?.uid ?? 0, gid: options.owner?.gid ?? 0))
         }
-        let layer = try layer(of: entries, key: CacheKey(instruction.keyword.rawValue, parent: parentLayers, request: request), for: instruction, request: request)
+        let layer = try await layer(of: entries, key: CacheKey(instruction.keyword.rawValue, parent: parentLayers, request: request), for: instruction, request: request)
         if let fromKey { instructionCache.save(layer, for: fromKey) }
         state.noteChanges(entries)
         state.append(layer, kind: instruction.keyword == .add ? .add : .copy)
@@ -426,22 +426,17 @@ public struct NativeDockerfileBuilder: Sendable {
     /// The layer of planned entries: an earlier build's when `key` (completed with the
     /// entries' identity) finds one, else written now. Owners are already set per entry (root,
     /// --chown, or the source's), so the writer keeps them.
-    func layer(of entries: [LayerEntry], key: CacheKey, for instruction: Instruction, request: BuildRequest) throws -> InstructionCache.Record {
+    func layer(of entries: [LayerEntry], key: CacheKey, for instruction: Instruction, request: BuildRequest) async throws -> InstructionCache.Record {
         var key = key
         key.add(entries, context: request.context)
-        return try cachedLayer(key.finish(), for: instruction, request: request) {
-            try LayerWriter(options: .init(compression: request.compression, epoch: request.epoch, keepOwnership: true)).write(entries, into: store)
-        }
-    }
-
-    /// The layer an earlier build made for `key`, or a new one from `make` (then remembered).
-    func cachedLayer(
-        _ key: Digest, for instruction: Instruction, request: BuildRequest, make: () throws -> LayerWriter.Written
-    ) throws -> InstructionCache.Record {
-        if let record = cached(key, for: instruction, request: request) { return record }
-        let written = try make()
+        let digest = key.finish()
+        if let record = cached(digest, for: instruction, request: request) { return record }
+        let store = self.store
+        let options = LayerWriter.Options(compression: request.compression, epoch: request.epoch, keepOwnership: true)
+        // Hashing and compressing keep cores busy for long: off the cooperative pool.
+        let written = try await BlockingWork.run { try LayerWriter(options: options).write(entries, into: store) }
         let record = InstructionCache.Record(layer: written.descriptor, diffID: written.diffID)
-        instructionCache.save(record, for: key)
+        instructionCache.save(record, for: digest)
         return record
     }
 

@@ -1,12 +1,21 @@
 import Dispatch
 
-/// Work that blocks a thread (reading a pipe, waiting for a child process) must not run on
-/// Swift's cooperative pool: it has one thread per core, so on a 2-core machine two blocked
-/// readers stall every other task, cancellation included. This runs it on a Dispatch thread.
+/// Work that blocks a thread (reading a pipe, waiting for a child process, a lock) or keeps a
+/// core busy for long (compressing, hashing and unpacking layers) must not run on Swift's
+/// cooperative pool: it has one thread per core, so on a 2-core machine two such calls stall
+/// every other task, cancellation and log output included. This runs it on a Dispatch thread
+/// and resumes the caller when it is done.
 public enum BlockingWork {
     public static func run<Result: Sendable>(_ work: @escaping @Sendable () -> Result) async -> Result {
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async { continuation.resume(returning: work()) }
+        }
+    }
+
+    /// The same for work that throws: its error is rethrown to the caller.
+    public static func run<Value: Sendable>(_ work: @escaping @Sendable () throws -> Value) async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Swift.Result { try work() }) }
         }
     }
 }
