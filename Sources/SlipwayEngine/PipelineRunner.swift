@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import SlipwayKernel
 
 /// Runs a ``PipelineDefinition``: steps whose dependencies are done run in parallel (bounded),
@@ -17,25 +17,37 @@ public struct PipelineRunner: Sendable {
     /// - Throws: ``PipelineValidationError`` before anything runs: graph problems, bad
     ///   configuration, secrets a step declares but the run was not given.
     /// - Returns: the report; a failed run is a report, not an error.
-    public func run(_ pipeline: PipelineDefinition, info: RunInfo) async throws -> RunReport {
+    /// - Parameter messages: what the recipe printed while it was evaluated, logged first.
+    public func run(_ pipeline: PipelineDefinition, info: RunInfo, messages: [LogLine] = []) async throws -> RunReport {
         let runners = try prepare(pipeline)
-        let log = RunLog(secrets: options.secrets.values, sinks: options.logSinks)
-        let started = Date()
         let (workDirectory, temporary) = try makeWorkDirectory(runID: info.id)
         defer { if temporary { try? FileManager.default.removeItem(atPath: workDirectory) } }
+        let events = RunEventStream(runID: info.id, secrets: options.secrets.values, observers: options.observers)
+        let log = RunLog(events: events)
+        // Queued and started at once today; `slipway serve` will queue runs for its agents.
+        events.emit(.runQueued) {
+            $0.pipeline = pipeline.name
+            $0.steps = pipeline.steps.count
+        }
+        for line in messages { log.write(line) }
 
-        log.write(step: nil, .info, "run \(info.id) of '\(pipeline.name)' started: \(pipeline.steps.count) step(s)")
-        let scheduler = Scheduler(
-            pipeline: pipeline, runners: runners, options: options, log: log, runID: info.id, workDirectory: workDirectory)
+        let started = Date()
+        events.emit(.runStarted) {
+            $0.pipeline = pipeline.name
+            $0.steps = pipeline.steps.count
+        }
+        let scheduler = Scheduler(pipeline: pipeline, runners: runners, options: options, log: log, workDirectory: workDirectory)
         let outcome = await scheduler.run()
 
         var report = RunReport(
             runID: info.id, pipeline: pipeline.name, status: outcome.status, steps: outcome.results, failure: outcome.failure,
             started: started, finished: Date())
-        log.write(
-            step: nil, report.status == .succeeded ? .info : .error,
-            "run \(report.status.rawValue)" + (report.failure.map { ": \($0)" } ?? ""))
         await callHook(for: &report, pipeline: pipeline, info: info, log: log)
+        events.emit(.runFinished) { [report] in
+            $0.status = report.status
+            $0.durationSeconds = report.finished.timeIntervalSince(report.started)
+            $0.error = report.failure
+        }
         return report
     }
 

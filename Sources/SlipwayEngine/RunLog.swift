@@ -1,37 +1,22 @@
 public import Logging
 public import SlipwayKernel
-import Synchronization
 
-/// The log of one run. Every line is masked for the run's secrets before it is kept or passed
-/// on, whoever wrote it: the engine, a plugin through its logger, or a recipe hook.
-public final class RunLog: LogSink, Sendable {
-    private let masker: SecretMasker
-    private let downstream: [any LogSink]
-    private let kept = Mutex<[LogLine]>([])
+/// The log of one run, written as `log` events of its ``RunEventStream``: whoever writes (the
+/// engine, a plugin through its logger, a recipe hook), the line is masked and numbered there,
+/// and nothing is kept here, so a step that prints a gigabyte costs no memory.
+public struct RunLog: Sendable {
+    public let events: RunEventStream
 
-    public init(secrets: some Sequence<String>, sinks: [any LogSink]) {
-        masker = SecretMasker(secrets: secrets)
-        downstream = sinks
-    }
+    public init(events: RunEventStream) { self.events = events }
 
-    public func write(_ line: LogLine) {
-        var masked = line
-        masked.text = masker.mask(line.text)
-        kept.withLock { $0.append(masked) }
-        for sink in downstream { sink.write(masked) }
-    }
+    public func write(_ line: LogLine) { events.log(step: line.step, line.level, line.text) }
 
-    public func write(step: StepID?, _ level: LogLine.Level, _ text: String) {
-        write(LogLine(step: step, level: level, text: text))
-    }
-
-    /// Everything written so far, masked.
-    public var lines: [LogLine] { kept.withLock { $0 } }
+    public func write(step: StepID?, _ level: LogLine.Level, _ text: String) { events.log(step: step, level, text) }
 
     /// A swift-log `Logger` whose output is this log, bound to `step`.
-    public func logger(for step: StepID?, runID: String) -> Logger {
+    public func logger(for step: StepID?) -> Logger {
         var logger = Logger(label: "slipway.run") { _ in RunLogHandler(log: self, step: step) }
-        logger[metadataKey: "run"] = .string(runID)
+        logger[metadataKey: "run"] = .string(events.runID)
         logger.logLevel = .debug
         return logger
     }
@@ -49,17 +34,14 @@ struct RunLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(
-        level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String,
-        function: String, line: UInt
-    ) {
+    func log(event: LogEvent) {
         let mapped: LogLine.Level =
-            switch level {
+            switch event.level {
             case .trace, .debug: .debug
             case .info, .notice: .info
             case .warning: .warning
             case .error, .critical: .error
             }
-        log.write(step: step, mapped, message.description)
+        log.write(step: step, mapped, event.message.description)
     }
 }

@@ -13,20 +13,18 @@ public struct RunOptions: Sendable {
     public var workDirectory: String?
     /// Calls the recipe's `on_success` / `on_failure`.
     public var hooks: (any HookInvoker)?
-    /// Where log lines go (already masked).
-    public var logSinks: [any LogSink]
-    public var progress: any ProgressSink
+    /// Who receives the run's events (lifecycle, log lines, progress), in order, already masked.
+    public var observers: [any RunObserver]
 
     public init(
         maxConcurrency: Int = 4, failFast: Bool = true, secrets: [String: String] = [:], workDirectory: String? = nil,
-        hooks: (any HookInvoker)? = nil, logSinks: [any LogSink] = [], progress: any ProgressSink = DiscardingProgressSink()
+        hooks: (any HookInvoker)? = nil, observers: [any RunObserver] = []
     ) {
         self.maxConcurrency = max(1, maxConcurrency)
         self.failFast = failFast
         self.secrets = secrets
         self.workDirectory = workDirectory
         self.hooks = hooks
-        self.logSinks = logSinks
-        self.progress = progress
+        self.observers = observers
     }
 }

@@ -25,6 +25,8 @@ public struct StepResult: Sendable, Codable {
     public var started: Date?
     public var finished: Date?
     public var failure: String?
+    /// The exit code the step's last failed attempt reported, when it reported one.
+    public var exitCode: Int32?
     /// True when the step failed but `ignore_errors` let the run go on.
     public var ignoredFailure: Bool
     public var output: StepOutput?

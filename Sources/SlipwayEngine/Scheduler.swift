@@ -21,8 +21,9 @@ struct Scheduler: Sendable {
     let runners: [StepID: any StepRunner]
     let options: RunOptions
     let log: RunLog
-    let runID: String
     let workDirectory: String
+
+    private var events: RunEventStream { log.events }
 
     func run() async -> Outcome {
         let steps = pipeline.steps
@@ -33,7 +34,15 @@ struct Scheduler: Sendable {
             waitingOn[step.id] = Set(step.dependencies)
             for dependency in step.dependencies { dependents[dependency, default: []].append(step.id) }
         }
-        var ready = steps.filter { $0.dependencies.isEmpty }.map(\.id)
+        var ready: [StepID] = []
+        func enqueue(_ id: StepID) {
+            ready.append(id)
+            events.emit(.stepQueued) {
+                $0.step = id
+                $0.stepKind = pipeline.step(id)?.kind
+            }
+        }
+        for step in steps where step.dependencies.isEmpty { enqueue(step.id) }
         var running = 0
         var stopReason: (status: RunStatus, message: String)?
 
@@ -76,10 +85,7 @@ struct Scheduler: Sendable {
                     running -= 1
                     let step = pipeline.step(result.id)!
                     let failed = result.status == .failed || result.status == .timedOut
-                    if failed && step.options.ignoreErrors {
-                        result.ignoredFailure = true
-                        log.write(step: result.id, .warning, "failure ignored (ignore_errors)")
-                    }
+                    if failed && step.options.ignoreErrors { result.ignoredFailure = true }
                     results[result.id] = result
                     if result.status == .canceled || Task.isCancelled {
                         // Cancelled from outside (Ctrl-C, an embedding program): launch nothing more.
@@ -98,7 +104,7 @@ struct Scheduler: Sendable {
                     if stopReason == nil {
                         for next in dependents[result.id] ?? [] where results[next] == nil {
                             waitingOn[next]?.remove(result.id)
-                            if waitingOn[next]?.isEmpty == true { ready.append(next) }
+                            if waitingOn[next]?.isEmpty == true { enqueue(next) }
                         }
                         launchReady()
                     }
@@ -110,6 +116,7 @@ struct Scheduler: Sendable {
 
         let cancelled = Task.isCancelled
         var ordered: [StepResult] = []
+        var neverStarted: [Int] = []
         for step in steps {
             if var result = results[step.id] {
                 if cancelled, result.status == .running { result.status = .canceled }
@@ -117,6 +124,7 @@ struct Scheduler: Sendable {
             } else {
                 var skipped = StepResult(id: step.id, kind: step.kind, status: .skipped)
                 skipped.failure = stopReason.map { "not run: \($0.message)" } ?? (cancelled ? "not run: the run was canceled" : nil)
+                neverStarted.append(ordered.count)
                 ordered.append(skipped)
             }
         }
@@ -126,6 +134,7 @@ struct Scheduler: Sendable {
                 ordered[index].failure = "not run: the run was canceled"
             }
         }
+        for index in neverStarted { emitSkipped(ordered[index]) }
         if stopReason == nil, let failed = ordered.first(where: { ($0.status == .failed || $0.status == .timedOut) && !$0.ignoredFailure }) {
             stopReason = (.failed, "step '\(failed.id)' \(failed.status == .timedOut ? "timed out" : "failed"): \(failed.failure ?? "")")
         }
@@ -143,21 +152,31 @@ struct Scheduler: Sendable {
             var skipped = StepResult(id: next, kind: step.kind, status: .skipped)
             skipped.failure = "not run: \(reason)"
             results[next] = skipped
-            log.write(step: next, .warning, "skipped: a dependency failed")
+            emitSkipped(skipped)
             pending += dependents[next] ?? []
+        }
+    }
+
+    /// A step that will not run ends with `step.finished` too, so every step of a run has one.
+    private func emitSkipped(_ result: StepResult) {
+        events.emit(.stepFinished) {
+            $0.step = result.id
+            $0.status = .skipped
+            $0.error = result.failure
         }
     }
 
     private func contextMaker(for step: StepDefinition, inputs: [StepID: StepOutput]) -> @Sendable (Int) -> StepContext {
         let declared = step.options.secrets.reduce(into: [String: String]()) { $0[$1] = options.secrets[$1] }
-        let logger = log.logger(for: step.id, runID: runID)
+        let logger = log.logger(for: step.id)
         let workDirectory = self.workDirectory
-        let runID = self.runID
-        let progress = options.progress
+        let runID = events.runID
+        let progress = ProgressEvents(stream: events)
+        let environment = step.options.env
         return { attempt in
             StepContext(
                 runID: runID, stepID: step.id, attempt: attempt, logger: logger, workDirectory: workDirectory, inputs: inputs,
-                secrets: declared, progress: progress)
+                environment: environment, secrets: declared, progress: progress)
         }
     }
 }

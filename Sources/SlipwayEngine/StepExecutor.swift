@@ -10,10 +10,12 @@ struct StepExecutor: Sendable {
 
     private enum Attempt {
         case succeeded(StepOutput)
-        case failed(String)
+        case failed(String, exitCode: Int32?)
         case timedOut
         case canceled
     }
+
+    private var events: RunEventStream { log.events }
 
     func execute() async -> StepResult {
         var result = StepResult(id: step.id, kind: step.kind, status: .running)
@@ -23,13 +25,20 @@ struct StepExecutor: Sendable {
             do { try await Task.sleep(for: delay) } catch { return finish(result, .canceled, "canceled before it started") }
         }
         result.started = Date()
-        log.write(step: step.id, .info, "started (\(step.kind))")
+        events.emit(.stepStarted) {
+            $0.step = step.id
+            $0.stepKind = step.kind
+        }
         var output = StepOutput.empty
         for execution in 0...options.repeat {
             if execution > 0 { log.write(step: step.id, .info, "repeat \(execution) of \(options.repeat)") }
             var retry = 0
             while true {
                 result.attempts += 1
+                events.emit(.stepAttempt) { [attempts = result.attempts] in
+                    $0.step = step.id
+                    $0.attempt = attempts
+                }
                 let outcome = await attempt(number: result.attempts)
                 switch outcome {
                 case .succeeded(let produced):
@@ -38,18 +47,25 @@ struct StepExecutor: Sendable {
                     return finish(result, .canceled, "canceled")
                 case .failed, .timedOut:
                     guard retry < options.retries else {
-                        if case .failed(let message) = outcome { return finish(result, .failed, message) }
+                        if case .failed(let message, let exitCode) = outcome {
+                            result.exitCode = exitCode
+                            return finish(result, .failed, message)
+                        }
                         let limit = options.timeout.map { DurationText.format($0.duration) } ?? "?"
                         return finish(result, .timedOut, "timed out after \(limit)")
                     }
                     retry += 1
                     var why = "timed out"
-                    if case .failed(let message) = outcome { why = message }
+                    var exitCode: Int32?
+                    if case .failed(let message, let code) = outcome { (why, exitCode) = (message, code) }
                     let delay = options.retryDelay?.duration ?? .zero
-                    log.write(
-                        step: step.id, .warning,
-                        "attempt \(result.attempts) failed: \(why); retrying (\(retry) of \(options.retries))"
-                            + (delay > .zero ? " in \(DurationText.format(delay))" : ""))
+                    events.emit(.stepRetrying) { [attempts = result.attempts] in
+                        $0.step = step.id
+                        $0.attempt = attempts
+                        $0.error = why
+                        $0.exitCode = exitCode
+                        $0.delaySeconds = delay.seconds
+                    }
                     if delay > .zero {
                         do { try await Task.sleep(for: delay) } catch { return finish(result, .canceled, "canceled") }
                     }
@@ -67,11 +83,16 @@ struct StepExecutor: Sendable {
         result.status = status
         result.failure = failure
         result.finished = Date()
-        let elapsed = result.started.map { String(format: " in %.2fs", result.finished!.timeIntervalSince($0)) } ?? ""
-        switch status {
-        case .succeeded: log.write(step: step.id, .info, "succeeded\(elapsed)")
-        case .canceled: log.write(step: step.id, .warning, "canceled")
-        default: log.write(step: step.id, .error, "\(status.rawValue)\(elapsed): \(failure ?? "")")
+        let failed = status == .failed || status == .timedOut
+        events.emit(.stepFinished) { [result] in
+            $0.step = step.id
+            $0.status = status
+            $0.attempt = result.attempts
+            $0.durationSeconds = result.started.map { result.finished!.timeIntervalSince($0) }
+            $0.error = failure
+            $0.exitCode = result.exitCode
+            $0.outputs = result.output?.fields
+            $0.ignoredFailure = failed && step.options.ignoreErrors ? true : nil
         }
         return result
     }
@@ -89,9 +110,9 @@ struct StepExecutor: Sendable {
                 } catch is CancellationError {
                     return .canceled
                 } catch let failure as StepFailure {
-                    return .failed(failure.step == stepID ? failure.messageWithExitCode : failure.description)
+                    return .failed(failure.step == stepID ? failure.messageWithExitCode : failure.description, exitCode: failure.exitCode)
                 } catch {
-                    return .failed(String(describing: error))
+                    return .failed(String(describing: error), exitCode: nil)
                 }
             }
             if let timeout {
@@ -110,6 +131,11 @@ struct StepExecutor: Sendable {
             return first
         }
     }
+}
+
+extension Duration {
+    /// In seconds, for events.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
 extension StepFailure {

@@ -4,8 +4,9 @@ import Synchronization
 
 /// A scripted step for engine tests: `test.step { name = "a", fail_times = 1, sleep_ms = 20,
 /// log = "...", wait_for = "barrier" }`. Every call is recorded in ``StepRecorder/shared`` by
-/// name, so tests assert on counts and order instead of wall-clock time.
-public struct CountingStep: PluginKind, StepRunner {
+/// name, so tests assert on counts and order instead of wall-clock time. It takes `env`, and
+/// returns it among its outputs.
+public struct CountingStep: PluginKind, EnvironmentConsumer {
     public struct Configuration: Decodable, Sendable {
         /// The key calls are recorded under (defaults to the step id).
         public var name: String?
@@ -54,7 +55,10 @@ public struct CountingStep: PluginKind, StepRunner {
             throw StepFailure(step: context.stepID, message: "scripted failure on call \(call)", exitCode: configuration.exitCode)
         }
         let inputNames = context.inputs.keys.map(\.rawValue).sorted()
-        return StepOutput(["name": .string(name), "call": .int(Int64(call)), "inputs": .array(inputNames.map { .string($0) })])
+        return StepOutput([
+            "name": .string(name), "call": .int(Int64(call)), "inputs": .array(inputNames.map { .string($0) }),
+            "env": .object(context.environment.mapValues { .string($0) }),
+        ])
     }
 }
 

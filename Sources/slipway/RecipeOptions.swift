@@ -74,12 +74,15 @@ struct RecipeOptions: ParsableArguments {
         return roots
     }
 
-    /// Evaluates the recipe; warnings and prints go to stderr.
-    func session(registry: PluginRegistry, run: RunInfo) throws -> RecipeSession {
+    /// Evaluates the recipe; its warnings and prints go to stderr unless the caller takes them
+    /// (`printingMessages: false`, then they are in `session.messages`).
+    func session(registry: PluginRegistry, run: RunInfo, printingMessages: Bool = true) throws -> RecipeSession {
         guard FileManager.default.isReadableFile(atPath: file) else { throw InputError("\(file): no such recipe file") }
         let session = try RecipeSession(file: file, registry: registry, run: run, libraryRoots: libraryRoots)
-        let sink = StderrLogSink()
-        for line in session.messages { sink.write(line) }
+        if printingMessages {
+            let sink = StderrLogSink()
+            for line in session.messages { sink.write(line) }
+        }
         return session
     }
 }

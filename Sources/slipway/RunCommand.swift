@@ -32,6 +32,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Print the run report as JSON on stdout.")
     var json = false
 
+    @Option(help: "How the run's events reach stderr: auto (plain, for now), plain (timestamped lines) or json (one event per line; Docs/Events.md).")
+    var progress: ProgressMode = .auto
+
     func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
     }
@@ -39,17 +42,16 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             let registry = try BuiltinPlugins.registry()
-            let info = RunInfo(id: Self.makeRunID(), values: try recipe.values())
+            let info = RunInfo(id: RunID.make(), values: try recipe.values())
             let secretValues = try readSecrets()
-            let session = try recipe.session(registry: registry, run: info)
+            let session = try recipe.session(registry: registry, run: info, printingMessages: false)
             let (pipeline, messages) = try await session.pipeline(for: info)
-            let sink = StderrLogSink()
-            for line in messages { sink.write(line) }
             let runner = PipelineRunner(
                 registry: registry,
                 options: RunOptions(
-                    maxConcurrency: concurrency, failFast: !keepGoing, secrets: secretValues, hooks: session, logSinks: [sink]))
-            let report = try await SignalCancellation.run { try await runner.run(pipeline, info: info) }
+                    maxConcurrency: concurrency, failFast: !keepGoing, secrets: secretValues, hooks: session,
+                    observers: [progress.observer()]))
+            let report = try await SignalCancellation.run { try await runner.run(pipeline, info: info, messages: session.messages + messages) }
             try printReport(report)
             if report.status != .succeeded { throw ExitCode.failure }
         } catch let exit as ExitCode {
@@ -90,13 +92,6 @@ struct RunCommand: AsyncParsableCommand {
             if let failure = step.failure, step.status != .succeeded { line += "  \(failure)" }
             print(line)
         }
-    }
-
-    /// `20261127-010203-4f2a`: sortable, readable, unique enough for one host.
-    static func makeRunID() -> String {
-        let stamp = Date().formatted(.iso8601.year().month().day().dateSeparator(.omitted).time(includingFractionalSeconds: false).timeSeparator(.omitted))
-        let digits = stamp.filter { $0.isNumber }
-        return "\(digits.prefix(8))-\(digits.dropFirst(8).prefix(6))-\(String(UInt16.random(in: 0...UInt16.max), radix: 16))"
     }
 }
 

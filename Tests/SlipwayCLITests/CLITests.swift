@@ -26,6 +26,38 @@ struct CLITests {
         #expect(result.stderr.contains("[echo-1] hello operator"))
     }
 
+    /// `--progress json`: every stderr line is one event of the documented schema, numbered
+    /// from 1 without gaps, from run.queued to run.finished; the results stay on stdout.
+    @Test func progressJSONIsOneEventPerLine() async throws {
+        let file = try recipe(
+            """
+            print("evaluated")
+            local hello = echo { message = "hello " .. values.who }
+            return pipeline { name = "greet", steps = { fail { message = "nope", after = { hello } } } }
+            """)
+        let result = try await slipway.run(["run", file, "--set", "who=operator", "--progress", "json"])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("fail-1"))
+        let lines = result.stderr.split(separator: "\n").map(String.init)
+        var events: [[String: Any]] = []
+        for line in lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            events.append(try #require(object, "not a JSON object: \(line)"))
+        }
+        #expect(events.allSatisfy { $0["schema"] as? String == "slipway.run-event.v1" })
+        #expect(events.compactMap { $0["sequence"] as? Int } == Array(1...events.count))
+        #expect(Set(events.compactMap { $0["run"] as? String }).count == 1)
+        let kinds = events.compactMap { $0["kind"] as? String }
+        #expect(kinds.first == "run.queued" && kinds.last == "run.finished", "\(kinds)")
+        #expect(events.contains { $0["kind"] as? String == "log" && $0["text"] as? String == "evaluated" })
+        #expect(events.contains { $0["kind"] as? String == "log" && $0["step"] as? String == "echo-1" && $0["text"] as? String == "hello operator" })
+        let failed = try #require(events.first { $0["kind"] as? String == "step.finished" && $0["step"] as? String == "fail-1" })
+        #expect(failed["status"] as? String == "failed")
+        #expect(events.last?["status"] as? String == "failed")
+        let time = try #require(events.first?["time"] as? String)
+        #expect(time.hasSuffix("Z") && time.contains("."), "\(time)")
+    }
+
     @Test func failedRunExitsOne() async throws {
         let file = try recipe(#"return pipeline { steps = { fail { message = "nope" } } }"#)
         let result = try await slipway.run(["run", file])

@@ -46,6 +46,68 @@ struct PipelineRunnerTests {
         #expect(report.step("c")?.output?.fields["inputs"] == .array([.string("a"), .string("b")]))
     }
 
+    /// `env` reaches a step that takes one; a step that runs nothing to give it to, and
+    /// `detach` on a step that cannot run detached, are refused before the run with file:line.
+    @Test func envReachesTheStepAndOptionsAStepCannotUseAreRefused() async throws {
+        var options = StepOptions()
+        options.env = ["GREETING": "hello", "MODE": "test"]
+        let report = try await run([step("a", options: options)])
+        #expect(report.step("a")?.output?.fields["env"] == .object(["GREETING": .string("hello"), "MODE": .string("test")]))
+
+        var detached = StepOptions()
+        detached.detach = true
+        let plain = StepDefinition(
+            id: StepID("say"), kind: PlainStep.kind, configuration: .object([:]), options: options, location: SourceLocation(file: "engine.lua", line: 7))
+        let service = StepDefinition(
+            id: StepID("svc"), kind: "test.step", configuration: .object(["name": .string(prefix + "svc")]), options: detached,
+            location: SourceLocation(file: "engine.lua", line: 9))
+        let pipeline = PipelineDefinition(name: "t", steps: [plain, service], location: SourceLocation(file: "engine.lua", line: 1))
+        let error = await #expect(throws: PipelineValidationError.self) {
+            try await PipelineRunner(registry: TestRegistry.make(adding: [PlainStep.self])).run(pipeline, info: RunInfo(id: "run-2"))
+        }
+        let text = error.map { "\($0)" } ?? ""
+        #expect(text.contains("engine.lua:7") && text.contains("env: a 'test.plain' step runs no command to give an environment to"), "\(text)")
+        #expect(text.contains("engine.lua:9") && text.contains("detach: a 'test.step' step cannot run detached"), "\(text)")
+        #expect(calls("svc") == 0)
+    }
+
+    /// The events of a parallel pipeline with a retry and a failure: numbered in order, one run,
+    /// each step's lifecycle in order, a step's dependents queued only after it finished, a
+    /// skipped step finished without starting, and the run finished last.
+    @Test func eventsTellTheRunInOrder() async throws {
+        let observer = CapturingObserver()
+        var retried = StepOptions()
+        retried.retries = 1
+        let report = try await run([
+            step("a"),
+            step("flaky", after: ["a"], options: retried, ["fail_times": .int(1)]),
+            step("broken", after: ["a"], ["fail_times": .int(-1), "exit_code": .int(3)]),
+            step("last", after: ["flaky", "broken"]),
+        ], options: RunOptions(failFast: false, observers: [observer]))
+        #expect(report.status == .failed)
+        let events = observer.events
+        #expect(events.map(\.sequence) == Array(1...events.count))
+        #expect(Set(events.map(\.run)) == ["run-1"])
+        #expect(events.first?.kind == .runQueued && events.first?.pipeline == "test" && events.first?.steps == 4)
+        #expect(events.last?.kind == .runFinished && events.last?.status == .failed)
+        #expect(events.last?.error?.contains("step 'broken' failed") == true)
+        func kinds(_ id: String) -> [RunEvent.Kind] { events.filter { $0.step == StepID(id) && $0.kind != .log }.map(\.kind) }
+        #expect(kinds("a") == [.stepQueued, .stepStarted, .stepAttempt, .stepFinished])
+        #expect(kinds("flaky") == [.stepQueued, .stepStarted, .stepAttempt, .stepRetrying, .stepAttempt, .stepFinished])
+        #expect(kinds("broken") == [.stepQueued, .stepStarted, .stepAttempt, .stepFinished])
+        #expect(kinds("last") == [.stepFinished])
+        func index(_ id: String, _ kind: RunEvent.Kind) -> Int? { events.firstIndex { $0.step == StepID(id) && $0.kind == kind } }
+        #expect(index("a", .stepFinished)! < index("flaky", .stepQueued)!)
+        #expect(index("a", .stepFinished)! < index("broken", .stepQueued)!)
+        let broken = events[index("broken", .stepFinished)!]
+        #expect(broken.status == .failed && broken.exitCode == 3 && broken.error?.contains("scripted failure") == true)
+        let retry = events[index("flaky", .stepRetrying)!]
+        #expect(retry.attempt == 1 && retry.error?.contains("scripted failure on call 1") == true)
+        let flaky = events[index("flaky", .stepFinished)!]
+        #expect(flaky.status == .succeeded && flaky.attempt == 2 && flaky.outputs?["call"] == .int(2))
+        #expect(events[index("last", .stepFinished)!].status == .skipped)
+    }
+
     @Test func concurrencyLimitIsRespected() async throws {
         let steps = (1...6).map { step("s\($0)", ["sleep_ms": .int(20)]) }
         let report = try await run(steps, options: RunOptions(maxConcurrency: 1))
@@ -162,13 +224,13 @@ struct PipelineRunnerTests {
     }
 
     @Test func secretsNeverAppearInLogs() async throws {
-        let sink = CapturingLogSink()
+        let sink = CapturingObserver()
         var options = StepOptions()
         options.secrets = ["token"]
         let secret = "s3cr3t-\(UUID().uuidString)"
         let report = try await run(
             [step("leaky", options: options, ["log_secret": .string("token"), "log": .string("inline \(secret) too")])],
-            options: RunOptions(secrets: ["token": secret], logSinks: [sink]))
+            options: RunOptions(secrets: ["token": secret], observers: [sink]))
         #expect(report.status == .succeeded)
         #expect(!sink.text.contains(secret))
         #expect(sink.text.contains("secret is ***"))
@@ -194,11 +256,19 @@ struct PipelineRunnerTests {
     }
 
     @Test func logLinesCarryStepAndTimestamp() async throws {
-        let sink = CapturingLogSink()
-        _ = try await run([step("talks", ["log": .string("hello")])], options: RunOptions(logSinks: [sink]))
+        let sink = CapturingObserver()
+        _ = try await run([step("talks", ["log": .string("hello")])], options: RunOptions(observers: [sink]))
         let line = try #require(sink.lines.first { $0.text == "hello" })
         #expect(line.step == "talks")
         #expect(line.formatted.contains("[talks] hello"))
         #expect(abs(line.time.timeIntervalSinceNow) < 3600)
     }
+}
+
+/// A step that takes no environment and cannot run detached.
+struct PlainStep: PluginKind, StepRunner {
+    struct Configuration: Decodable, Sendable {}
+    static let kind = "test.plain"
+    init(configuration: Configuration) {}
+    func run(in context: StepContext) async throws -> StepOutput { .empty }
 }

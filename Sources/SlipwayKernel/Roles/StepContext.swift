@@ -15,13 +15,15 @@ public struct StepContext: Sendable {
     public var workDirectory: String
     /// Results of the steps this one depends on.
     public var inputs: [StepID: StepOutput]
+    /// The step's `env = { ... }` (only steps that are ``EnvironmentConsumer``s get one).
+    public var environment: [String: String]
     public var progress: any ProgressSink
     public var clock: ContinuousClock
     private let secrets: [String: String]
 
     public init(
         runID: String, stepID: StepID, attempt: Int = 1, logger: Logger, workDirectory: String,
-        inputs: [StepID: StepOutput] = [:], secrets: [String: String] = [:],
+        inputs: [StepID: StepOutput] = [:], environment: [String: String] = [:], secrets: [String: String] = [:],
         progress: any ProgressSink = DiscardingProgressSink(), clock: ContinuousClock = ContinuousClock()
     ) {
         self.runID = runID
@@ -30,6 +32,7 @@ public struct StepContext: Sendable {
         self.logger = logger
         self.workDirectory = workDirectory
         self.inputs = inputs
+        self.environment = environment
         self.secrets = secrets
         self.progress = progress
         self.clock = clock

@@ -19,7 +19,13 @@ public struct PipelineValidator: Sendable {
             do {
                 guard let entry = registry.entry(step.kind) else { throw PluginError.unknownKind(step.kind) }
                 guard entry.role == .step else { throw PluginError.wrongRole(step.kind, expected: .step) }
-                _ = try registry.stepRunner(for: step)
+                let runner = try registry.stepRunner(for: step)
+                if !step.options.env.isEmpty && !(runner is any EnvironmentConsumer) {
+                    problems.append(Problem(location: step.location, step: step.id, message: "env: a '\(step.kind)' step runs no command to give an environment to"))
+                }
+                if step.options.detach && !(runner is any DetachableStep) {
+                    problems.append(Problem(location: step.location, step: step.id, message: "detach: a '\(step.kind)' step cannot run detached (only steps that start a service, such as cmd, can)"))
+                }
             } catch {
                 problems.append(Problem(location: step.location, step: step.id, message: String(describing: error)))
             }

@@ -1,0 +1,11 @@
+/// A step that uses the `env = { ... }` option: the engine hands it over in
+/// ``StepContext/environment``. The options are the engine's, but only the plugin knows whether
+/// it has anything to give an environment to (a container, a command), so it says so by
+/// conforming. A step that does not conform refuses `env` before the run starts, with the
+/// recipe's file and line: an option is honoured or refused, never dropped.
+public protocol EnvironmentConsumer: StepRunner {}
+
+/// A step that can run detached (`detach = true`): started, left running while the steps after
+/// it run, and stopped when the run ends. Only steps that start something long-lived (a `cmd`
+/// container as a service) can; any other refuses `detach` before the run starts.
+public protocol DetachableStep: StepRunner {}
