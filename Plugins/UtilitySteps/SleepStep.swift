@@ -1,6 +1,6 @@
 public import SlipwayKernel
 
-/// `sleep { duration = "30s" }`: waits, honouring cancellation. Useful between a service start
+/// `sleep { duration = "30s" }`: waits on the run's clock, honouring cancellation. Useful between a service start
 /// and its tests, or to pace a `repeat`.
 public struct SleepStep: PluginKind, StepRunner {
     public struct Configuration: Decodable, Sendable {
@@ -14,7 +14,7 @@ public struct SleepStep: PluginKind, StepRunner {
     public init(configuration: Configuration) throws { duration = configuration.duration.duration }
 
     public func run(in context: StepContext) async throws -> StepOutput {
-        try await Task.sleep(for: duration)
+        try await context.clock.sleep(for: duration)
         return .empty
     }
 }

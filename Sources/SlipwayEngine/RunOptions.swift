@@ -15,10 +15,13 @@ public struct RunOptions: Sendable {
     public var hooks: (any HookInvoker)?
     /// Who receives the run's events (lifecycle, log lines, progress), in order, already masked.
     public var observers: [any RunObserver]
+    /// What start delays, retry delays and timeouts wait on (and steps through their context):
+    /// the continuous clock, or a test's manual one.
+    public var clock: any Clock<Duration>
 
     public init(
         maxConcurrency: Int = 4, failFast: Bool = true, secrets: [String: String] = [:], workDirectory: String? = nil,
-        hooks: (any HookInvoker)? = nil, observers: [any RunObserver] = []
+        hooks: (any HookInvoker)? = nil, observers: [any RunObserver] = [], clock: any Clock<Duration> = ContinuousClock()
     ) {
         self.maxConcurrency = max(1, maxConcurrency)
         self.failFast = failFast
@@ -26,5 +29,6 @@ public struct RunOptions: Sendable {
         self.workDirectory = workDirectory
         self.hooks = hooks
         self.observers = observers
+        self.clock = clock
     }
 }

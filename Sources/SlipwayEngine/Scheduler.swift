@@ -50,7 +50,7 @@ struct Scheduler: Sendable {
             if let timeout = pipeline.timeout?.duration {
                 group.addTask {
                     do {
-                        try await Task.sleep(for: timeout)
+                        try await options.clock.sleep(for: timeout)
                         return .runTimedOut
                     } catch {
                         return .timerStopped
@@ -65,7 +65,7 @@ struct Scheduler: Sendable {
                         inputs[dependency] = results[dependency]?.output ?? .empty
                     }
                     let executor = StepExecutor(
-                        step: step, runner: runners[id]!, log: log, makeContext: contextMaker(for: step, inputs: inputs))
+                        step: step, runner: runners[id]!, log: log, clock: options.clock, makeContext: contextMaker(for: step, inputs: inputs))
                     running += 1
                     group.addTask { .finished(await executor.execute()) }
                 }
@@ -173,10 +173,11 @@ struct Scheduler: Sendable {
         let runID = events.runID
         let progress = ProgressEvents(stream: events)
         let environment = step.options.env
+        let clock = options.clock
         return { attempt in
             StepContext(
                 runID: runID, stepID: step.id, attempt: attempt, logger: logger, workDirectory: workDirectory, inputs: inputs,
-                environment: environment, secrets: declared, progress: progress)
+                environment: environment, secrets: declared, progress: progress, clock: clock)
         }
     }
 }

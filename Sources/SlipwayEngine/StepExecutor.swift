@@ -6,6 +6,7 @@ struct StepExecutor: Sendable {
     let step: StepDefinition
     let runner: any StepRunner
     let log: RunLog
+    let clock: any Clock<Duration>
     let makeContext: @Sendable (_ attempt: Int) -> StepContext
 
     private enum Attempt {
@@ -22,7 +23,7 @@ struct StepExecutor: Sendable {
         let options = step.options
         if let delay = options.startDelay?.duration, delay > .zero {
             log.write(step: step.id, .info, "waiting \(DurationText.format(delay)) before starting")
-            do { try await Task.sleep(for: delay) } catch { return finish(result, .canceled, "canceled before it started") }
+            do { try await clock.sleep(for: delay) } catch { return finish(result, .canceled, "canceled before it started") }
         }
         result.started = Date()
         events.emit(.stepStarted) {
@@ -67,7 +68,7 @@ struct StepExecutor: Sendable {
                         $0.delaySeconds = delay.seconds
                     }
                     if delay > .zero {
-                        do { try await Task.sleep(for: delay) } catch { return finish(result, .canceled, "canceled") }
+                        do { try await clock.sleep(for: delay) } catch { return finish(result, .canceled, "canceled") }
                     }
                     continue
                 }
@@ -103,6 +104,7 @@ struct StepExecutor: Sendable {
         let runner = self.runner
         let stepID = step.id
         let timeout = step.options.timeout?.duration
+        let clock = self.clock
         return await withTaskGroup(of: Attempt.self) { group in
             group.addTask {
                 do {
@@ -118,7 +120,7 @@ struct StepExecutor: Sendable {
             if let timeout {
                 group.addTask {
                     do {
-                        try await Task.sleep(for: timeout)
+                        try await clock.sleep(for: timeout)
                         return .timedOut
                     } catch {
                         return .canceled

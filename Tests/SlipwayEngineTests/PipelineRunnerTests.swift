@@ -108,6 +108,40 @@ struct PipelineRunnerTests {
         #expect(events[index("last", .stepFinished)!].status == .skipped)
     }
 
+    /// start_delay, retry_delay and timeouts wait on the run's clock: with a manual clock the
+    /// test moves time, and two hours of delays and limits pass without any real waiting.
+    @Test func delaysRetriesAndTimeoutsFollowTheRunsClock() async throws {
+        let clock = ManualClock()
+        var delayed = StepOptions()
+        delayed.startDelay = DurationValue(.seconds(3600))
+        var retried = StepOptions()
+        retried.retries = 2
+        retried.retryDelay = DurationValue(.seconds(600))
+        var limited = StepOptions()
+        limited.timeout = DurationValue(.seconds(1800))
+        async let running = run([
+            step("late", options: delayed),
+            step("flaky", options: retried, ["fail_times": .int(2)]),
+            step("stuck", options: limited, ["hang": .bool(true)]),
+        ], options: RunOptions(failFast: false, clock: clock))
+        await clock.waitForSleepers(3)  // late's start delay, stuck's timeout, flaky's first retry delay
+        #expect(calls("late") == 0 && calls("flaky") == 1)
+        clock.advance(by: .seconds(600))  // flaky tries again, fails, waits again
+        await clock.waitForSleepers(3)
+        #expect(calls("flaky") == 2)
+        clock.advance(by: .seconds(600))  // flaky's third attempt succeeds
+        await clock.waitForSleepers(2)
+        clock.advance(by: .seconds(600))  // 30 minutes: stuck times out
+        clock.advance(by: .seconds(1800))  // an hour: late starts
+        let report = try await running
+        #expect(report.step("flaky")?.status == .succeeded && report.step("flaky")?.attempts == 3)
+        #expect(report.step("stuck")?.status == .timedOut)
+        #expect(report.step("stuck")?.failure == "timed out after 30m")
+        #expect(report.step("late")?.status == .succeeded && calls("late") == 1)
+        #expect(report.status == .failed)
+        #expect(Set(clock.requestedDeadlines) == [.seconds(3600), .seconds(1800), .seconds(600), .seconds(1200)])
+    }
+
     @Test func concurrencyLimitIsRespected() async throws {
         let steps = (1...6).map { step("s\($0)", ["sleep_ms": .int(20)]) }
         let report = try await run(steps, options: RunOptions(maxConcurrency: 1))

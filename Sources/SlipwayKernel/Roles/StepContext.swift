@@ -18,13 +18,14 @@ public struct StepContext: Sendable {
     /// The step's `env = { ... }` (only steps that are ``EnvironmentConsumer``s get one).
     public var environment: [String: String]
     public var progress: any ProgressSink
-    public var clock: ContinuousClock
+    /// What the step waits on: the run's clock (a test's manual one in engine tests).
+    public var clock: any Clock<Duration>
     private let secrets: [String: String]
 
     public init(
         runID: String, stepID: StepID, attempt: Int = 1, logger: Logger, workDirectory: String,
         inputs: [StepID: StepOutput] = [:], environment: [String: String] = [:], secrets: [String: String] = [:],
-        progress: any ProgressSink = DiscardingProgressSink(), clock: ContinuousClock = ContinuousClock()
+        progress: any ProgressSink = DiscardingProgressSink(), clock: any Clock<Duration> = ContinuousClock()
     ) {
         self.runID = runID
         self.stepID = stepID
