@@ -1,4 +1,5 @@
 import Foundation
+public import SlipwayKernel
 
 /// A Git build context as Docker writes it: `URL#ref:subdir`, where the ref is a branch, a tag,
 /// a commit sha or `pull/N/head`, and the subdir is a folder of the repository. Everything is
@@ -86,4 +87,8 @@ public struct GitLocator: Sendable, Hashable, CustomStringConvertible {
         }
         return parts.joined(separator: "/")
     }
+}
+
+extension GitLocator.Invalid: CategorizedError {
+    public var category: ErrorCategory { .invalidInput }
 }

@@ -21,9 +21,11 @@ struct BaseResolver: Sendable {
             return try await registry.pull(reference, platform: platform, into: store).descriptor
         } catch {
             if let localPlatform {
-                throw from.failure("base image \(reference) is \(localPlatform) in the store, not \(platform), and \(reference.registry) has no \(platform) image: \(error)")
+                throw from.failure(
+                    "base image \(reference) is \(localPlatform) in the store, not \(platform), and \(reference.registry) has no \(platform) image: \(error)",
+                    category: ErrorCategory.of(error))
             }
-            throw from.failure("base image \(reference) is not available from \(reference.registry): \(error)")
+            throw from.failure("base image \(reference) is not available from \(reference.registry): \(error)", category: ErrorCategory.of(error))
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import SlipwayDockerfile
+import SlipwayKernel
 import SlipwayOCI
 
 /// Turns `COPY`/`ADD` sources into layer entries, following Docker's rules: sources are inside
@@ -344,8 +345,8 @@ struct CopyPlanner {
 }
 
 extension Instruction {
-    func failure(_ message: String) -> DockerfileError {
-        DockerfileError(location: location, instruction: name, message: message)
+    func failure(_ message: String, category: ErrorCategory = .invalidInput) -> DockerfileError {
+        DockerfileError(location: location, instruction: name, message: message, category: category)
     }
 }
 

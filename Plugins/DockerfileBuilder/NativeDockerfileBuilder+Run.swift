@@ -61,7 +61,7 @@ extension NativeDockerfileBuilder {
         guard result.status == 0, !Task.isCancelled else {
             try? FileManager.default.removeItem(at: result.changes)
             try Task.checkCancellation()
-            throw instruction.failure("the command exited with status \(result.status)")
+            throw instruction.failure("the command exited with status \(result.status)", category: .failed)
         }
         let entries: [LayerEntry]
         let written: LayerWriter.Written

@@ -4,24 +4,13 @@ import Foundation
 import SlipwayDockerfile
 import SlipwayKernel
 
-/// Maps errors to the documented exit statuses: 64 for invalid input, 1 for failures.
+/// Prints an error and gives its exit status: the error's category decides (64 for invalid
+/// input, 1 for everything else; `ErrorCategory.exitCode`), never its type or its text.
 enum ErrorReporting {
     static func exit(for error: any Error, verbose: Bool) -> ExitCode {
-        let invalid: Bool
-        var message = String(describing: error)
-        switch error {
-        case let error as RecipeError:
-            invalid = true
-            message = "error: \(error)"
-            if verbose, let traceback = error.traceback { message += "\n" + traceback }
-        case is PipelineValidationError, is InputError, is PluginError, is ConfigurationError, is DockerfileError, is GitLocator.Invalid:
-            invalid = true
-            message = "error: \(message)"
-        default:
-            invalid = false
-            message = "error: \(message)"
-        }
+        var message = "error: \(error)"
+        if verbose, let recipe = error as? RecipeError, let traceback = recipe.traceback { message += "\n" + traceback }
         FileHandle.standardError.write(Data((message + "\n").utf8))
-        return invalid ? ExitCode(64) : ExitCode.failure
+        return ExitCode(ErrorCategory.of(error).exitCode)
     }
 }

@@ -88,8 +88,9 @@ struct RecipeOptions: ParsableArguments {
 }
 
 /// Invalid input from the command line (exit 64).
-struct InputError: Error, CustomStringConvertible {
+struct InputError: CategorizedError, CustomStringConvertible {
     var description: String
+    var category: ErrorCategory { .invalidInput }
     init(_ description: String) { self.description = description }
 }
 

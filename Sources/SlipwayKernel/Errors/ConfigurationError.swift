@@ -33,3 +33,7 @@ public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConver
         path.isEmpty ? message : "\(ConfigPathComponent.render(path)): \(message)"
     }
 }
+
+extension ConfigurationError: CategorizedError {
+    public var category: ErrorCategory { .invalidInput }
+}

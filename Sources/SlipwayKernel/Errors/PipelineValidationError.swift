@@ -28,3 +28,7 @@ public struct PipelineValidationError: Error, Sendable, Equatable, CustomStringC
         return "invalid pipeline (\(count)):\n" + problems.map { "  \($0)" }.joined(separator: "\n")
     }
 }
+
+extension PipelineValidationError: CategorizedError {
+    public var category: ErrorCategory { .invalidInput }
+}

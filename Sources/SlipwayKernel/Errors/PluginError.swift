@@ -26,3 +26,13 @@ public struct PluginError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension PluginError: CategorizedError {
+    /// Registering a kind badly is the embedding program's fault; naming one badly, the recipe's.
+    public var category: ErrorCategory {
+        switch reason {
+        case .duplicateKind, .invalidKind, .noRole: .internal
+        case .unknownKind, .wrongRole: .invalidInput
+        }
+    }
+}

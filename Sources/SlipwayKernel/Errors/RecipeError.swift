@@ -24,3 +24,7 @@ public struct RecipeError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "\(location): \(message)" }
 }
+
+extension RecipeError: CategorizedError {
+    public var category: ErrorCategory { .invalidInput }
+}

@@ -16,3 +16,7 @@ public struct StepFailure: Error, Sendable, Equatable, CustomStringConvertible {
         "step '\(step)': \(message)" + (exitCode.map { " (exit code \($0))" } ?? "")
     }
 }
+
+extension StepFailure: CategorizedError {
+    public var category: ErrorCategory { .failed }
+}

@@ -23,7 +23,7 @@ public struct Platform: Sendable, Hashable, Codable, CustomStringConvertible {
     public init(parsing text: String) throws {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         guard (2...3).contains(parts.count), parts.allSatisfy({ !$0.isEmpty }) else {
-            throw OCIError.invalidContent("invalid platform '\(text)': expected os/arch or os/arch/variant (linux/arm64)")
+            throw OCIError.invalidInput("invalid platform '\(text)': expected os/arch or os/arch/variant (linux/arm64)")
         }
         self.init(architecture: parts[1], os: parts[0], variant: parts.count == 3 ? parts[2] : nil)
     }

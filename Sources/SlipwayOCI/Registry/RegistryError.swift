@@ -1,3 +1,5 @@
+public import SlipwayKernel
+
 /// A registry said no, or could not be reached. Names the registry URL and, when the registry
 /// sent one, its error code and message (distribution spec error body).
 public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -20,5 +22,17 @@ public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible
 
     public var description: String {
         "\(url)" + (status.map { ": HTTP \($0)" } ?? "") + ": \(message)"
+    }
+}
+
+extension RegistryError: CategorizedError {
+    public var category: ErrorCategory {
+        switch kind {
+        case .unauthorized, .denied: .unauthorized
+        case .notFound: .notFound
+        case .rejected: .invalidInput
+        case .unavailable, .transport: .transient
+        case .invalidResponse: .internal
+        }
     }
 }

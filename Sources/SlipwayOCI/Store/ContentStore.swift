@@ -134,7 +134,7 @@ public struct ContentStore: Sendable {
     /// Points `name` at `descriptor` (replacing what it pointed at).
     public func tag(_ name: String, _ descriptor: Descriptor) throws {
         guard !name.isEmpty, !name.contains(where: { $0.isWhitespace || $0.isNewline }) else {
-            throw OCIError.invalidContent("invalid tag name '\(name)'")
+            throw OCIError.invalidInput("invalid tag name '\(name)'")
         }
         guard contains(descriptor.digest) else { throw OCIError.notFound("blob \(descriptor.digest)") }
         try withIndexLock {

@@ -27,8 +27,6 @@ func reportingErrors(_ body: () async throws -> Void) async throws {
     } catch is CancellationError {
         FileHandle.standardError.write(Data("slipway: cancelled\n".utf8))
         throw ExitCode.failure
-    } catch let error as OCIError where error.description.hasPrefix("invalid") {
-        throw ErrorReporting.exit(for: InputError(error.description), verbose: false)
     } catch {
         throw ErrorReporting.exit(for: error, verbose: false)
     }
