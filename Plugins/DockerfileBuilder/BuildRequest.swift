@@ -65,10 +65,15 @@ public struct BuildRequest: Sendable {
         ]
     }
 
-    /// The layer time clamp (DESIGN §5): `SOURCE_DATE_EPOCH` when set, else the time of the Git
-    /// commit the context came from, else 0. Reproducible by default.
-    public static func epoch(for context: MaterializedContext) -> Int64 {
-        ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int64($0) } ?? context.facts["commit_time"].flatMap { Int64($0) } ?? 0
+    /// The layer time clamp (DESIGN §5): `SOURCE_DATE_EPOCH` when the host sets one, else the
+    /// time of the Git commit the context came from, else 0. Reproducible by default.
+    public static func epoch(for context: MaterializedContext, sourceDateEpoch: Int64?) -> Int64 {
+        sourceDateEpoch ?? context.facts["commit_time"].flatMap { Int64($0) } ?? 0
+    }
+
+    /// `SOURCE_DATE_EPOCH` from an environment (the CLI passes its own), when it is a number.
+    public static func sourceDateEpoch(in environment: [String: String]) -> Int64? {
+        environment["SOURCE_DATE_EPOCH"].flatMap { Int64($0) }
     }
 
     /// - Throws: ``DockerfileError`` naming the file (and line, for syntax errors).

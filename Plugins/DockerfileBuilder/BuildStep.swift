@@ -53,7 +53,7 @@ public struct BuildStep: PluginKind, StepRunner {
     }
 
     public func run(in context: StepContext) async throws -> StepOutput {
-        let store = try ContentStore.openDefault()
+        let store = try context.contentStore()
         let scratch = URL(fileURLWithPath: context.workDirectory).appendingPathComponent("contexts/\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: scratch) }
         if case .local = location {} else { context.logger.info("fetching context \(location)") }
@@ -61,14 +61,14 @@ public struct BuildStep: PluginKind, StepRunner {
         var request = BuildRequest(
             context: URL(fileURLWithPath: materialized.directory), dockerfile: configuration.file ?? "Dockerfile",
             buildArgs: configuration.buildArgs ?? [:], target: configuration.target, platform: platform, tags: tags,
-            epoch: BuildRequest.epoch(for: materialized),
+            epoch: BuildRequest.epoch(for: materialized, sourceDateEpoch: context.services.sourceDateEpoch),
             compression: configuration.compression ?? .gzip)
         request.network = configuration.network ?? .host
         request.noCache = configuration.noCache ?? false
         request.labels = configuration.labels ?? [:]
         let logger = context.logger
         request.log = { line in logger.info("\(line)") }
-        let result = try await (configuration.builder ?? .native).build(request, store: store, registry: RegistryClient())
+        let result = try await (configuration.builder ?? .native).build(request, store: store, registry: try context.registryClient())
         context.logger.info("built \(result.manifest.digest) (\(result.report.layers.count) layers)")
         var fields: [String: ConfigValue] = [
             "digest": .string(result.manifest.digest.description),

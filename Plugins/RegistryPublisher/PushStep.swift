@@ -30,8 +30,8 @@ public struct PushStep: PluginKind, StepRunner {
     }
 
     public func run(in context: StepContext) async throws -> StepOutput {
-        let store = try ContentStore.openDefault()
-        let client = RegistryClient()
+        let store = try context.contentStore()
+        let client = try context.registryClient()
         var pushed: [ConfigValue] = []
         for input in inputs {
             guard let output = context.inputs[input], case .string(let digestText)? = output.fields["digest"],
@@ -47,7 +47,9 @@ public struct PushStep: PluginKind, StepRunner {
             guard !destinations.isEmpty else {
                 throw StepFailure(step: context.stepID, message: "step '\(input)' has no tags; give push { ..., tags = { ... } }")
             }
-            let descriptor = Descriptor(mediaType: MediaType.ociManifest, digest: digest, size: size)
+            // The media type the stored manifest declares (OCI or Docker), not an assumed one.
+            let mediaType = (try? store.manifest(digest).mediaType) ?? nil
+            let descriptor = Descriptor(mediaType: mediaType ?? MediaType.ociManifest, digest: digest, size: size)
             for destination in destinations {
                 let report = try await client.push(descriptor, from: store, to: destination)
                 context.logger.info("pushed \(destination): uploaded \(report.uploaded), already there \(report.skipped)")

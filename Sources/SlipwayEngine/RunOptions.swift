@@ -18,10 +18,13 @@ public struct RunOptions: Sendable {
     /// What start delays, retry delays and timeouts wait on (and steps through their context):
     /// the continuous clock, or a test's manual one.
     public var clock: any Clock<Duration>
+    /// What steps get to work with through their context (content store, registry client…).
+    public var services: HostServices
 
     public init(
         maxConcurrency: Int = 4, failFast: Bool = true, secrets: [String: String] = [:], workDirectory: String? = nil,
-        hooks: (any HookInvoker)? = nil, observers: [any RunObserver] = [], clock: any Clock<Duration> = ContinuousClock()
+        hooks: (any HookInvoker)? = nil, observers: [any RunObserver] = [], clock: any Clock<Duration> = ContinuousClock(),
+        services: HostServices = HostServices()
     ) {
         self.maxConcurrency = max(1, maxConcurrency)
         self.failFast = failFast
@@ -30,5 +33,6 @@ public struct RunOptions: Sendable {
         self.hooks = hooks
         self.observers = observers
         self.clock = clock
+        self.services = services
     }
 }

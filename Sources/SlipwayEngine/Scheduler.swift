@@ -173,11 +173,11 @@ struct Scheduler: Sendable {
         let runID = events.runID
         let progress = ProgressEvents(stream: events)
         let environment = step.options.env
-        let clock = options.clock
+        let (clock, services) = (options.clock, options.services)
         return { attempt in
             StepContext(
                 runID: runID, stepID: step.id, attempt: attempt, logger: logger, workDirectory: workDirectory, inputs: inputs,
-                environment: environment, secrets: declared, progress: progress, clock: clock)
+                environment: environment, secrets: declared, progress: progress, clock: clock, services: services)
         }
     }
 }

@@ -116,7 +116,8 @@ struct BuildCommand: AsyncParsableCommand {
             var request = BuildRequest(
                 context: URL(fileURLWithPath: materialized.directory), dockerfile: file, buildArgs: arguments, target: target,
                 platform: try platform.map(Platform.init(parsing:)) ?? .host, tags: references.map(\.description),
-                epoch: BuildRequest.epoch(for: materialized), compression: compression.layerCompression)
+                epoch: BuildRequest.epoch(for: materialized, sourceDateEpoch: BuildRequest.sourceDateEpoch(in: ProcessInfo.processInfo.environment)),
+                compression: compression.layerCompression)
             request.network = network.mode
             request.noCache = noCache
             request.secretBuildArgs = secrets

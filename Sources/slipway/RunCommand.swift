@@ -3,6 +3,8 @@ import Foundation
 import SlipwayEngine
 import SlipwayKernel
 import SlipwayLua
+import SlipwayOCI
+import DockerfileBuilder
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,6 +17,9 @@ struct RunCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var recipe: RecipeOptions
+    /// The store and registries the run's steps use (registry credentials come from the usual
+    /// files and helpers: docker's config.json, containers' auth.json).
+    @OptionGroup var host: StoreOptions
 
     @Option(
         name: .customLong("secret"),
@@ -46,11 +51,16 @@ struct RunCommand: AsyncParsableCommand {
             let secretValues = try readSecrets()
             let session = try recipe.session(registry: registry, run: info, printingMessages: false)
             let (pipeline, messages) = try await session.pipeline(for: info)
+            // What the steps work with, given once for the whole run.
+            var services = HostServices()
+            services.contentStore = try host.store()
+            services.registryClient = host.client()
+            services.sourceDateEpoch = BuildRequest.sourceDateEpoch(in: ProcessInfo.processInfo.environment)
             let runner = PipelineRunner(
                 registry: registry,
                 options: RunOptions(
                     maxConcurrency: concurrency, failFast: !keepGoing, secrets: secretValues, hooks: session,
-                    observers: [progress.observer()]))
+                    observers: [progress.observer()], services: services))
             let report = try await SignalCancellation.run { try await runner.run(pipeline, info: info, messages: session.messages + messages) }
             try printReport(report)
             if report.status != .succeeded { throw ExitCode.failure }

@@ -2,7 +2,7 @@ public import Logging
 
 /// Everything a plugin call may use, passed in and never global: a logger bound to the run and
 /// step (its output is the masked run log), the work directory, the declared secrets, a
-/// progress sink, the results of dependencies, and a clock. Cancellation is Swift task
+/// progress sink, the results of dependencies, a clock, and the host's services. Cancellation is Swift task
 /// cancellation.
 public struct StepContext: Sendable {
     public var runID: String
@@ -18,6 +18,8 @@ public struct StepContext: Sendable {
     /// The step's `env = { ... }` (only steps that are ``EnvironmentConsumer``s get one).
     public var environment: [String: String]
     public var progress: any ProgressSink
+    /// What the host gives the step to work with (content store, registry client, build epoch).
+    public var services: HostServices
     /// What the step waits on: the run's clock (a test's manual one in engine tests).
     public var clock: any Clock<Duration>
     private let secrets: [String: String]
@@ -25,7 +27,8 @@ public struct StepContext: Sendable {
     public init(
         runID: String, stepID: StepID, attempt: Int = 1, logger: Logger, workDirectory: String,
         inputs: [StepID: StepOutput] = [:], environment: [String: String] = [:], secrets: [String: String] = [:],
-        progress: any ProgressSink = DiscardingProgressSink(), clock: any Clock<Duration> = ContinuousClock()
+        progress: any ProgressSink = DiscardingProgressSink(), clock: any Clock<Duration> = ContinuousClock(),
+        services: HostServices = HostServices()
     ) {
         self.runID = runID
         self.stepID = stepID
@@ -37,6 +40,7 @@ public struct StepContext: Sendable {
         self.secrets = secrets
         self.progress = progress
         self.clock = clock
+        self.services = services
     }
 
     /// A secret the step declared in `secrets = {...}`.

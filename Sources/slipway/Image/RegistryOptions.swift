@@ -2,13 +2,10 @@ import ArgumentParser
 import Foundation
 import SlipwayOCI
 
-/// Options shared by the image commands: where the local store is and how to reach registries.
+/// Options of the commands that name their registries: the store options, and credentials for
+/// those registries from the command line.
 struct RegistryOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Slipway's state directory (default $SLIPWAY_STATE_DIR, else ~/.local/share/slipway).", valueName: "dir"))
-    var stateDir: String?
-
-    @Option(help: ArgumentHelp("Allow plain HTTP to this registry (loopback registries always may).", valueName: "host:port"))
-    var insecureRegistry: [String] = []
+    @OptionGroup var host: StoreOptions
 
     @Option(help: "User name for the registries of this command (with --password-stdin).")
     var username: String?
@@ -20,11 +17,7 @@ struct RegistryOptions: ParsableArguments {
         if passwordStdin != (username != nil) { throw ValidationError("--username and --password-stdin go together") }
     }
 
-    var stateDirectory: URL {
-        stateDir.map { URL(fileURLWithPath: $0) } ?? ContentStore.defaultStateDirectory()
-    }
-
-    func store() throws -> ContentStore { try ContentStore.inStateDirectory(stateDirectory) }
+    func store() throws -> ContentStore { try host.store() }
 
     /// A client with credentials for `registries` from the flags, else from the usual files.
     func client(for registries: [String], progress: TransferProgressView? = nil) throws -> RegistryClient {
@@ -34,10 +27,6 @@ struct RegistryOptions: ParsableArguments {
             guard !password.isEmpty else { throw InputError("--password-stdin: no password on standard input") }
             for registry in registries { explicit[registry] = Credential(username: username, password: password) }
         }
-        var configuration = RegistryClient.Configuration(insecureRegistries: Set(insecureRegistry))
-        if let progress {
-            configuration.progress = { @Sendable event in progress.update(event) }
-        }
-        return RegistryClient(credentials: CredentialStore(explicit: explicit), configuration: configuration)
+        return host.client(explicit: explicit, progress: progress)
     }
 }

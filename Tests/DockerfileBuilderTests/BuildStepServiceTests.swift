@@ -1,0 +1,40 @@
+import DockerfileBuilder
+import Foundation
+import SlipwayEngine
+import SlipwayKernel
+import SlipwayOCI
+import SlipwayTesting
+import Testing
+
+/// The `build` step works with what the host gives it through its context (the content store,
+/// the registry client, the build epoch), never with a store it opens itself.
+struct BuildStepServiceTests {
+    func pipeline(_ context: URL) -> PipelineDefinition {
+        let step = StepDefinition(
+            id: StepID("image"), kind: "build",
+            configuration: .object(["context": .string(context.path), "tags": .array([.string("local/app:1")])]),
+            location: SourceLocation(file: "services.lua", line: 3))
+        return PipelineDefinition(name: "services", steps: [step], location: SourceLocation(file: "services.lua", line: 1))
+    }
+
+    @Test func theBuildStepUsesTheStoreAndEpochTheHostGives() async throws {
+        let context = try Scratch.files(["Dockerfile": "FROM scratch\nCOPY a.txt /a.txt\n", "a.txt": "a"])
+        var plugins = PluginRegistry()
+        try plugins.register([BuildStep.self])
+        let store = try Scratch.store()
+        var services = HostServices()
+        services.contentStore = store
+        services.registryClient = RegistryClient()
+        services.sourceDateEpoch = 1_700_000_000
+        let report = try await PipelineRunner(registry: plugins, options: RunOptions(services: services)).run(pipeline(context), info: RunInfo(id: "r1"))
+        #expect(report.status == .succeeded, "\(report.failure ?? "")")
+        let digest = try #require(report.step(StepID("image"))?.output?.fields["digest"])
+        let stored = try #require(try store.resolve(ImageReference(parsing: "local/app:1").description))
+        #expect(digest == .string(stored.digest.description))
+        #expect(try store.config(of: store.manifest(stored.digest)).created == "2023-11-14T22:13:20Z")
+
+        let bare = try await PipelineRunner(registry: plugins).run(pipeline(context), info: RunInfo(id: "r2"))
+        #expect(bare.status == .failed)
+        #expect(bare.step(StepID("image"))?.failure?.contains("step 'image' needs the host's content store, and the host gave none") == true)
+    }
+}
