@@ -8,8 +8,8 @@ public import SlipwayRuntime
 /// `build { context = ".", file = "Dockerfile", tags = { "reg/app:1" }, build_args = { K = "v" } }`:
 /// builds with the native builder into Slipway's store. The context is a folder, a Git locator
 /// (`https://host/repo.git#main:app`) or an http(s) tarball URL. Dependents read `digest`,
-/// `tags`, `base` and `context` (the commit, branch, subdir a Git context reported); a
-/// `push { }` step sends the result to registries.
+/// `media_type`, `tags`, `base`, `context` (the commit, branch, subdir a Git context reported)
+/// and `report` (the whole `BuildReport`); a `push { }` step sends the result to registries.
 public struct BuildStep: PluginKind, StepRunner {
     public struct Configuration: Decodable, Sendable {
         /// A folder (relative to where `slipway run` is started), a Git locator or a tarball URL.
@@ -72,8 +72,12 @@ public struct BuildStep: PluginKind, StepRunner {
         context.logger.info("built \(result.manifest.digest) (\(result.report.layers.count) layers)")
         var fields: [String: ConfigValue] = [
             "digest": .string(result.manifest.digest.description),
+            "media_type": .string(result.manifest.mediaType),
             "tags": .array(tags.map { .string($0) }),
             "context": .object(materialized.facts.mapValues { .string($0) }),
+            // The whole report (runtime and build-time bases, each layer's origin): what
+            // base-image triggers and rebasing read, and what the run record keeps.
+            "report": try ConfigValue(encoding: result.report),
         ]
         if let base = result.report.runtimeBase {
             fields["base"] = .object(["reference": .string(base.reference), "digest": .string(base.digest)])

@@ -32,6 +32,12 @@ struct BuildStepServiceTests {
         let stored = try #require(try store.resolve(ImageReference(parsing: "local/app:1").description))
         #expect(digest == .string(stored.digest.description))
         #expect(try store.config(of: store.manifest(stored.digest)).created == "2023-11-14T22:13:20Z")
+        // The whole build report reaches dependents (and the run record), in snake_case.
+        let output = try #require(report.step(StepID("image"))?.output?.fields)
+        #expect(output["media_type"] == .string(MediaType.ociManifest))
+        let layers = try #require(output["report"]?["layers"])
+        #expect(layers == .array([.object(["kind": .string("copy"), "digest": .string(try store.manifest(stored.digest).layers[0].digest.description)])]))
+        #expect(output["report"]?["build_time_bases"] == .array([]))
 
         let bare = try await PipelineRunner(registry: plugins).run(pipeline(context), info: RunInfo(id: "r2"))
         #expect(bare.status == .failed)

@@ -1,3 +1,4 @@
+import Foundation
 /// A configuration value as a recipe wrote it: the common currency between the Lua bridge,
 /// the engine and plugins. Plugins never see Lua; they decode their `Decodable` configuration
 /// from a `ConfigValue` with ``ConfigValueDecoder``.
@@ -106,5 +107,15 @@ extension ConfigValue: CustomStringConvertible {
         case .step(let id): "step(\(id))"
         case .hook(let ref): "function(\(ref.name))"
         }
+    }
+}
+
+extension ConfigValue {
+    /// Any `Encodable` value as a `ConfigValue`, keys in the recipes' snake_case
+    /// (`runtimeBase` → `runtime_base`): how a plugin hands a report to dependents and records.
+    public init(encoding value: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        self = try JSONDecoder().decode(ConfigValue.self, from: encoder.encode(value))
     }
 }
