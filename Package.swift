@@ -134,7 +134,7 @@ let package = Package(
             dependencies: ["SlipwayEngine", "SlipwayKernel", "SlipwayTesting", "SlipwayLua"],
             swiftSettings: strict),
         .testTarget(
-            name: "BuildContextsTests", dependencies: ["BuildContexts", "SlipwayKernel", "SlipwayTesting"],
+            name: "BuildContextsTests", dependencies: ["BuildContexts", "SlipwayKernel", "SlipwayTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         .testTarget(
             name: "SlipwayCLITests", dependencies: ["SlipwayTesting", "SlipwayOCI"],

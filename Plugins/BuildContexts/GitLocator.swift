@@ -58,6 +58,19 @@ public struct GitLocator: Sendable, Hashable, CustomStringConvertible {
         return (7...64).contains(ref.count) && ref.allSatisfy(\.isHexDigit)
     }
 
+    /// The locator as it is to be used (credentials in the URL included): `URL#ref:subdir`.
+    public var text: String {
+        url + (ref == nil && subdirectory == nil ? "" : "#") + (ref ?? "") + (subdirectory.map { ":" + $0 } ?? "")
+    }
+
+    /// The same repository and folder at another ref (a commit sha a trigger saw).
+    public func at(ref newRef: String) throws -> GitLocator {
+        try Self.validate(ref: newRef)
+        var copy = self
+        copy.ref = newRef
+        return copy
+    }
+
     /// The locator with any password or token in the URL replaced by `***`.
     public var description: String {
         Self.redacted(url) + (ref.map { "#\($0)" } ?? "") + (subdirectory.map { (ref == nil ? "#" : "") + ":\($0)" } ?? "")

@@ -1,5 +1,6 @@
 import BuildContexts
 import Foundation
+import Logging
 import SlipwayKernel
 import SlipwayTesting
 import Testing
@@ -106,5 +107,21 @@ struct GitContextTests {
         }
         #expect(error?.description.contains("s3cret-token") == false, "\(error?.description ?? "")")
         #expect(error?.description.contains("builder:***@") == true, "\(error?.description ?? "")")
+    }
+
+    /// A trigger's version names a commit: that commit is fetched, not the branch's head.
+    @Test func theVersionsCommitIsWhatIsFetched() async throws {
+        let server = try await GitServer.start()
+        defer { server.stop() }
+        let shas = try await Self.repository(server)
+        let source = try GitContext(configuration: .init(url: server.gitURL("app"), ref: "feature", subdir: nil))
+        let context = StepContext(runID: "r", stepID: StepID("build"), logger: Logger(label: "test"), workDirectory: NSTemporaryDirectory())
+        let pinned = try await source.materialize(Version(["sha": shas[0]]), into: try Scratch.directory("git-version").path, in: context)
+        #expect(pinned.facts["commit"] == shas[0])
+        #expect(try version(pinned) == "main\n")
+        #expect(try await source.cacheKey(for: Version(["sha": shas[0]]), in: context) == shas[0])
+        let head = try await source.materialize(nil, into: try Scratch.directory("git-version").path, in: context)
+        #expect(try version(head) == "feature\n")
+        #expect(source.locator == server.gitURL("app") + "#feature")
     }
 }

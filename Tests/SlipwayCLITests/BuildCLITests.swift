@@ -106,6 +106,40 @@ struct BuildCLITests {
         }
     }
 
+    /// A recipe names a Git context with `git { url = …, ref = SHA }`: that commit is built while
+    /// the branch has moved on; a hostile ref is refused with the recipe's file:line.
+    @Test func recipesBuildTheGitCommitTheyName() async throws {
+        let server = try await GitServer.start()
+        defer { server.stop() }
+        let shas = try await server.createRepository("pinned", commits: [
+            (branch: "main", files: ["Dockerfile": "FROM scratch\nCOPY version.txt /version.txt\n", "version.txt": "first\n"]),
+            (branch: "main", files: ["Dockerfile": "FROM scratch\nCOPY version.txt /version.txt\n", "version.txt": "moved on\n"]),
+        ])
+        let state = Scratch.location("build-state")
+        let recipe = try Scratch.recipe("""
+            return pipeline { name = "pinned", steps = {
+              build { context = git { url = "\(server.gitURL("pinned"))", ref = "\(shas[0])" }, tags = { "local/pinned:1" } },
+            } }
+            """)
+        let run = try await slipway.run(["run", recipe, "--state-dir", state.path, "--progress", "json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("\"commit\":\"\(shas[0])\""), "\(run.stderr)")  // the step's outputs
+        let store = try ContentStore(root: state.appendingPathComponent("oci"))
+        let manifest = try store.manifest(try #require(try store.resolve(ImageReference(parsing: "local/pinned:1").description)).digest)
+        let root = Scratch.location("pinned-root")
+        for layer in manifest.layers { try LayerExtractor().extract(store.blobURL(layer.digest), into: root) }
+        #expect(try String(contentsOf: root.appendingPathComponent("version.txt"), encoding: .utf8) == "first\n")
+
+        let hostile = try Scratch.recipe("""
+            local source = git { url = "\(server.gitURL("pinned"))", ref = "--upload-pack=touch /tmp/slipway-recipe-pwned" }
+            return pipeline { name = "x", steps = { build { context = source } } }
+            """)
+        let refused = try await slipway.run(["plan", hostile])
+        #expect(refused.status == 64)
+        #expect(refused.stderr.contains(":1: git: ref: refusing the Git ref '--upload-pack=touch /tmp/slipway-recipe-pwned'"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/slipway-recipe-pwned"))
+    }
+
     @Test func badDockerfileExitsSixtyFourWithFileAndLine() async throws {
         let context = try Scratch.files(["Dockerfile": "FROM scratch\nCOPY\n"])
         let result = try await slipway.run(["build", "--no-push", context.path], environment: ["SLIPWAY_STATE_DIR": Scratch.location("build-state").path])

@@ -19,3 +19,11 @@ public struct MaterializedContext: Sendable, Hashable, Codable {
         self.facts = facts
     }
 }
+
+/// A context source a recipe can name: `build { context = git { url = …, ref = … } }`. Its
+/// constructor validates the configuration and stands for a context locator (the same text
+/// `slipway build` takes: a folder, `URL#ref:subdir`, a tarball URL), which is all a build step
+/// needs to fetch it. A source whose configuration a locator cannot express refuses it.
+public protocol ContextLocating: ContextSource {
+    var locator: String { get }
+}

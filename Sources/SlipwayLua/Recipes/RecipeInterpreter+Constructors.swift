@@ -37,6 +37,9 @@ extension RecipeInterpreter {
 
     func construct(kind: String, role: PluginRegistry.Role, stack: LuaStack) throws -> Int32 {
         let location = callerLocation(stack)
+        if role == .contextSource {
+            return try constructContext(kind: kind, stack: stack)
+        }
         if role == .trigger {
             var fields = try tableArgument(stack, kind, functionsAllowed: true, positionalKey: nil)
             var filter: HookReference?
@@ -92,6 +95,24 @@ extension RecipeInterpreter {
                 id: id, kind: kind, configuration: .object(fields), options: .object(options), after: after,
                 location: location))
         pushHandle(makeHandle(.step, index: steps.count - 1), on: stack)
+        return 1
+    }
+
+    /// `git { url = …, ref = … }`, `tarball { url = … }`: the source's configuration is checked
+    /// at once (its initialiser only validates, it does no I/O) and the constructor returns the
+    /// locator it stands for, which `build { context = … }` takes like any locator text.
+    private func constructContext(kind: String, stack: LuaStack) throws -> Int32 {
+        let fields = try tableArgument(stack, kind, functionsAllowed: false, positionalKey: nil)
+        let source: any PluginKind
+        do {
+            source = try registry.instantiate(kind, configuration: .object(fields))
+        } catch {
+            throw raise(stack, kind, "\(error)")
+        }
+        guard let located = source as? any ContextLocating else {
+            throw raise(stack, kind, "this context source cannot be named in a recipe (it has no locator)")
+        }
+        stack.push(string: located.locator)
         return 1
     }
 

@@ -98,7 +98,7 @@ final class RecipeInterpreter {
             stack.rawSet(field: "pipeline", in: globals)
             state.push({ [unowned self] s in try self.constructTask(s) }, on: stack)
             stack.rawSet(field: "task", in: globals)
-            for entry in registry.all where entry.role == .step || entry.role == .trigger {
+            for entry in registry.all where entry.role == .step || entry.role == .trigger || entry.role == .contextSource {
                 try installConstructor(entry, globals: globals)
             }
             stack.pop(1)
