@@ -117,7 +117,7 @@ extension NativeDockerfileBuilder {
                     switch planned.bind {
                     case .context(let planned, let file)?: (entries, isFile) = (planned, file)
                     case .layers(let label, let layers, let path)?:
-                        let root = try scratch.rootfs(of: label, layers: layers, store: store)
+                        let root = try await scratch.rootfs(of: label, layers: layers, store: store)
                         (entries, isFile) = try bindEntries(path, root: root, ignore: .none, from: mount.from, for: instruction)
                     case nil: continue
                     }

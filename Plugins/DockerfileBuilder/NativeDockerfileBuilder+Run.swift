@@ -30,7 +30,7 @@ extension NativeDockerfileBuilder {
         for part in mountPlan.keyParts { key.add(part) }
         let cacheKey = key.finish()
         if let record = cached(cacheKey, for: instruction, request: request) {
-            try noteCachedLayer(record, in: &state)
+            try await noteCachedLayer(record, in: &state)
             state.append(record, kind: .run)
             return
         }

@@ -333,12 +333,14 @@ public struct NativeDockerfileBuilder: Sendable {
             key.add(copiedLayers.layers.map(\.diffID.description).joined(separator: ","))
             fromKey = key.finish()
             if let fromKey, let record = cached(fromKey, for: instruction, request: request) {
-                try noteCachedLayer(record, in: &state)
+                try await noteCachedLayer(record, in: &state)
                 state.append(record, kind: instruction.keyword == .add ? .add : .copy)
                 return
             }
-            root = try scratch.rootfs(of: copiedLayers.label, layers: copiedLayers.layers, store: store)
+            root = try await scratch.rootfs(of: copiedLayers.label, layers: copiedLayers.layers, store: store)
         }
+        // The planner looks the destination's folders up in the stage's layers: unpacked first, off the pool.
+        if !linked { try await warmLayerCache(for: state) }
         var planner = CopyPlanner(root: root, ignore: rules, instruction: instruction)
         planner.keepsSourceOwners = copiedLayers != nil
         planner.keepsParents = try instruction.booleanFlag("parents")
@@ -441,9 +443,19 @@ public struct NativeDockerfileBuilder: Sendable {
     }
 
     /// Later COPYs on a scratch stage need to know what a layer taken from the cache holds.
-    func noteCachedLayer(_ record: InstructionCache.Record, in state: inout StageState) throws {
+    func noteCachedLayer(_ record: InstructionCache.Record, in state: inout StageState) async throws {
         guard state.knownPaths != nil else { return }
-        state.noteChanges(try DirectoryScanner.entries(of: layerCache.unpacked(record.layer, diffID: record.diffID)))
+        let layerCache = self.layerCache
+        state.noteChanges(try await BlockingWork.run { try DirectoryScanner.entries(of: layerCache.unpacked(record.layer, diffID: record.diffID)) })
+    }
+
+    /// Unpacks the stage's layers into the layer cache on a Dispatch thread, so that the lookups
+    /// COPY makes through them (parent folders, links, owners) find them ready instead of
+    /// unpacking on the cooperative pool.
+    func warmLayerCache(for state: StageState) async throws {
+        guard state.knownPaths == nil, !state.layers.isEmpty else { return }
+        let (layerCache, stack) = (self.layerCache, state.unpackableLayers)
+        _ = try await BlockingWork.run { try layerCache.unpacked(stack: stack) }
     }
 
     /// An earlier build's layer for `key`, unless the build asked for none.
@@ -653,22 +665,26 @@ struct Scratchpad {
     /// The files of `layers` (bottom first) flattened onto one root, each layer verified
     /// against its diffID while it is unpacked.
     /// - Parameter source: names the image or stage, for messages.
-    mutating func rootfs(of source: String, layers: [(layer: Descriptor, diffID: Digest)], store: ContentStore) throws -> URL {
+    mutating func rootfs(of source: String, layers: [(layer: Descriptor, diffID: Digest)], store: ContentStore) async throws -> URL {
         if let root = roots[source] { return root }
         let root = try state.scratchFolder("stage")
         roots[source] = root
-        var total: Int64 = 0
-        for (layer, diffID) in layers {
-            // Owners are kept (as root): COPY --from carries them over, as BuildKit does. Each
-            // layer may use what the image's cap leaves, as in the layer cache.
-            let (extraction, imageCapBinds) = limits.extraction(after: total, allowDevices: false)
-            do {
-                total += try LayerExtractor(limits: extraction).extract(store.blobURL(layer.digest), into: root, expectedDiffID: diffID)
-                    .uncompressedBytes
-            } catch is LayerExtractor.SizeLimitExceeded where imageCapBinds {
-                throw LayerCache.UnpackError(layer: layer.digest, reason: limits.imageCapMessage, image: source)
-            } catch {
-                throw LayerCache.UnpackError(layer: layer.digest, reason: "\(error)", image: source)
+        let limits = self.limits
+        // Unpacking is long, busy work: off the cooperative pool.
+        try await BlockingWork.run {
+            var total: Int64 = 0
+            for (layer, diffID) in layers {
+                // Owners are kept (as root): COPY --from carries them over, as BuildKit does. Each
+                // layer may use what the image's cap leaves, as in the layer cache.
+                let (extraction, imageCapBinds) = limits.extraction(after: total, allowDevices: false)
+                do {
+                    total += try LayerExtractor(limits: extraction).extract(store.blobURL(layer.digest), into: root, expectedDiffID: diffID)
+                        .uncompressedBytes
+                } catch is LayerExtractor.SizeLimitExceeded where imageCapBinds {
+                    throw LayerCache.UnpackError(layer: layer.digest, reason: limits.imageCapMessage, image: source)
+                } catch {
+                    throw LayerCache.UnpackError(layer: layer.digest, reason: "\(error)", image: source)
+                }
             }
         }
         return root
