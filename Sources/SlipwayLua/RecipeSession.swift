@@ -34,6 +34,7 @@ public actor RecipeSession: HookInvoker {
         case .pipeline(let pipeline): return (pipeline, [])
         case .task(let task):
             let pipeline = try interpreter.pipeline(for: task, run: run)
+            evaluations[run.id] = interpreter.currentGeneration
             return (pipeline, interpreter.messages)
         }
     }
@@ -41,6 +42,24 @@ public actor RecipeSession: HookInvoker {
     public func invoke(_ hook: HookReference, arguments: [ConfigValue]) throws -> HookResult {
         try interpreter.invoke(hook, arguments: arguments)
     }
+
+    /// Which evaluation of `pipeline(run)` made each run's pipeline, by run id.
+    private var evaluations: [String: Int32] = [:]
+
+    /// Frees what evaluating a task's `pipeline(run)` made for the run `runID` (its hooks),
+    /// once the run is over; a session kept for many runs keeps only what later runs can use.
+    public func release(run runID: String) {
+        guard let evaluation = evaluations.removeValue(forKey: runID) else { return }
+        interpreter.releaseHooks(of: evaluation)
+    }
+
+    /// This session's hook with the name and place of `stored`, a reference kept from another
+    /// evaluation of the same recipe (a task stored as recipe text and evaluated anew); nil when
+    /// the recipe no longer has it.
+    public func hook(like stored: HookReference) -> HookReference? { interpreter.hook(like: stored) }
+
+    /// How many hook functions the session keeps alive (for tests of `release(run:)`).
+    var liveHookCount: Int { interpreter.liveHookCount }
 
     /// Lua stack depth of the session's interpreter; tests assert it returns to zero after
     /// every bridge call.

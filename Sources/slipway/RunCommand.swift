@@ -62,6 +62,7 @@ struct RunCommand: AsyncParsableCommand {
                     maxConcurrency: concurrency, failFast: !keepGoing, secrets: secretValues, hooks: session,
                     observers: [progress.observer()], services: services))
             let report = try await SignalCancellation.run { try await runner.run(pipeline, info: info, messages: session.messages + messages) }
+            await session.release(run: info.id)
             try printReport(report)
             if report.status != .succeeded { throw ExitCode.failure }
         } catch let exit as ExitCode {

@@ -44,6 +44,48 @@ struct RecipeHookTests {
         #expect(first.onSuccess != nil)
     }
 
+    /// A session kept for many runs frees what each run's `pipeline(run)` made once that run is
+    /// released, and never the task's own hooks.
+    @Test func releasingARunFreesTheHooksItsPipelineMade() async throws {
+        let session = try RecipeFixtures.session("""
+            return task {
+              name = "long-lived",
+              pipeline = function(run)
+                return pipeline { name = "p", steps = { test.step { id = "a" } },
+                  on_failure = function(r, err) return "run " .. run.id .. " failed" end }
+              end,
+              on_success = function(run) return "ok" end,
+            }
+            """)
+        guard case .task(let task) = session.recipe else { Issue.record("not a task"); return }
+        let baseline = await session.liveHookCount
+        let (first, _) = try await session.pipeline(for: RunInfo(id: "r1"))
+        let (second, _) = try await session.pipeline(for: RunInfo(id: "r2"))
+        #expect(await session.liveHookCount == baseline + 2)
+        await session.release(run: "r1")
+        #expect(await session.liveHookCount == baseline + 1)
+        await #expect(throws: RecipeError.self) { try await session.invoke(first.onFailure!, arguments: [.object([:]), .object([:])]) }
+        #expect(try await session.invoke(second.onFailure!, arguments: [.object([:]), .object([:])]).value == .string("run r2 failed"))
+        await session.release(run: "r2")
+        #expect(await session.liveHookCount == baseline)
+        #expect(try await session.invoke(task.onSuccess!, arguments: [.object([:])]).value == .string("ok"))
+    }
+
+    /// A hook reference kept from one evaluation (a stored task) is found again, by its name and
+    /// place, in a fresh evaluation of the same recipe.
+    @Test func aStoredHookIsResolvedInAFreshEvaluation() async throws {
+        let first = try RecipeFixtures.session(Self.task)
+        guard case .task(let stored) = first.recipe, let storedHook = stored.onFailure else { Issue.record("no hook"); return }
+        let fresh = try RecipeFixtures.session(Self.task)
+        let found = try #require(await fresh.hook(like: storedHook))
+        #expect(found.name == "on_failure" && found.location.line == storedHook.location.line)
+        let result = try await fresh.invoke(found, arguments: [.object([:]), .object(["message": .string("boom")])])
+        #expect(result.value == .string("handled"))
+        var moved = storedHook
+        moved.location.line += 1
+        #expect(await fresh.hook(like: moved) == nil)
+    }
+
     @Test func hooksAreCalledLaterWithStateAndLogs() async throws {
         let session = try RecipeFixtures.session(Self.task)
         guard case .task(let task) = session.recipe else { Issue.record("not a task"); return }

@@ -70,4 +70,30 @@ extension RecipeInterpreter {
         try validate(pipeline)
         return pipeline
     }
+
+    /// The generation `pipeline(for:)` last evaluated in: what a run's hooks belong to.
+    var currentGeneration: Int32 { generation }
+
+    /// Frees the hooks an evaluation of `pipeline(run)` made (never the file's own hooks,
+    /// which every run uses): their Lua functions become garbage.
+    func releaseHooks(of evaluation: Int32) {
+        guard evaluation != fileGeneration else { return }
+        for (id, info) in hookInfo where info.generation == evaluation {
+            hooks[id] = nil
+            hookInfo[id] = nil
+        }
+    }
+
+    /// This session's hook with the same name and place as `stored`, which may come from
+    /// another evaluation of the same recipe (a task stored as text and evaluated anew, maybe
+    /// from another folder): the same name, line, and file name.
+    func hook(like stored: HookReference) -> HookReference? {
+        func fileName(_ path: String) -> Substring { path.split(separator: "/").last ?? Substring(path) }
+        return hookInfo.values.filter {
+            $0.reference.name == stored.name && $0.reference.location.line == stored.location.line
+                && fileName($0.reference.location.file) == fileName(stored.location.file)
+        }.max { $0.generation < $1.generation }?.reference
+    }
+
+    var liveHookCount: Int { hooks.count }
 }

@@ -143,7 +143,9 @@ extension RecipeInterpreter {
         stack.pushValue(at: index)
         hooks[id] = state.reference(name: name, from: stack)
         let location = SourceLocation(file: resolveChunk(where_?.file ?? recipePath), line: where_?.line ?? 0)
-        return HookReference(id: id, name: name, location: location)
+        let reference = HookReference(id: id, name: name, location: location)
+        hookInfo[id] = (generation, reference)
+        return reference
     }
 
     /// The handle at `index`, if it is one of this evaluation's (stale or foreign ones are nil).

@@ -47,6 +47,11 @@ final class RecipeInterpreter {
     var pendingProblems: [PipelineValidationError.Problem] = []
     var tasks: [TaskDefinition] = []
     var hooks: [Int: LuaReference] = [:]
+    /// Which evaluation made each hook (the file's own is ``fileGeneration``), and its handle,
+    /// so the hooks of one run's `pipeline(run)` can be freed when that run is over and a hook
+    /// stored from an earlier evaluation can be found again by name and place.
+    var hookInfo: [Int: (generation: Int32, reference: HookReference)] = [:]
+    var fileGeneration: Int32 = 0
     var generation: Int32 = 0
     var messages: [LogLine] = []
     /// Chunk names loaded so far, to map Lua's elided "...name" back to a path.
@@ -166,6 +171,7 @@ final class RecipeInterpreter {
             throw RecipeError(kind: .invalid, location: location(line: 0), message: "cannot read recipe: \(error.localizedDescription)")
         }
         resetDefinitions()
+        fileGeneration = generation
         setGlobal("run", run.configValue)
         setGlobal("values", run.values)
         let stack = state.main
@@ -195,12 +201,17 @@ final class RecipeInterpreter {
 
     static let maximumSourceBytes = 1 << 20
 
+    /// Starts an evaluation: the definitions of the last one were handed out as values, and
+    /// its handles are stale from here on, so nothing of it is kept.
     func resetDefinitions() {
         generation += 1
         steps = []
         stepIndexByID = [:]
         autoIDCounters = [:]
         pendingProblems = []
+        triggers = []
+        pipelines = []
+        tasks = []
     }
 
     private func describeTop() -> String {
