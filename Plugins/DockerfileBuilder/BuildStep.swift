@@ -6,10 +6,11 @@ import BuildContexts
 public import SlipwayRuntime
 
 /// `build { context = ".", file = "Dockerfile", tags = { "reg/app:1" }, build_args = { K = "v" } }`:
-/// builds with the native builder into Slipway's store. The context is a folder, a Git locator
-/// (`https://host/repo.git#main:app`) or an http(s) tarball URL. Dependents read `digest`,
-/// `media_type`, `tags`, `base`, `context` (the commit, branch, subdir a Git context reported)
-/// and `report` (the whole `BuildReport`); a `push { }` step sends the result to registries.
+/// builds a Dockerfile into the host's content store. The context is a folder, a Git locator
+/// (`https://host/repo.git#main:app`, or `git { … }`) or an http(s) tarball URL. Dependents read
+/// `digest`, `media_type`, `tags`, `base`, `context` (the commit, branch, subdir a Git context
+/// reported) and `report` (the whole `BuildReport`); a `push { }` step sends the result to
+/// registries. `slipway build` is this step (and a push) run by the engine.
 public struct BuildStep: PluginKind, StepRunner {
     public struct Configuration: Decodable, Sendable {
         /// A folder (relative to where `slipway run` is started), a Git locator or a tarball URL.
@@ -17,6 +18,16 @@ public struct BuildStep: PluginKind, StepRunner {
         public var file: String?
         public var tags: [String]?
         public var buildArgs: [String: String]?
+        /// Build arguments whose values are the run secrets of the same names (declared in the
+        /// step's `secrets`); masked in every line, never on a command line.
+        public var secretBuildArgs: [String]?
+        /// `RUN --mount=type=secret,id=ID`: the id → the run secret (declared in `secrets`) that
+        /// holds its value.
+        public var secretMounts: [String: String]?
+        /// `RUN --mount=type=secret,id=ID` read from files: the id → the file's path.
+        public var secretFiles: [String: String]?
+        /// Named contexts: NAME → a folder, a Git or tarball locator, or `docker-image://REF`.
+        public var buildContexts: [String: String]?
         /// Labels set on the image, over the Dockerfile's.
         public var labels: [String: String]?
         public var target: String?
@@ -27,6 +38,13 @@ public struct BuildStep: PluginKind, StepRunner {
         public var noCache: Bool?
         /// `native` (default) or `buildah`.
         public var builder: BuilderChoice?
+        /// The most one layer of a base may unpack to (`16GiB` by default), all of an image
+        /// (`64GiB`), and the space unpacking must leave free (`1GiB`).
+        public var maxLayerSize: String?
+        public var maxImageSize: String?
+        public var minFreeSpace: String?
+        /// `default` (Docker's system-call filter for RUN) or `unconfined` (insecure: no filter).
+        public var seccomp: String?
         public var inputs: [StepID]?
     }
 
@@ -36,6 +54,8 @@ public struct BuildStep: PluginKind, StepRunner {
     private let tags: [String]
     private let platform: Platform
     private let location: ContextLocation
+    private let limits: UnpackLimits
+    private let seccomp: SeccompProfile?
 
     public init(configuration: Configuration) throws {
         self.configuration = configuration
@@ -49,6 +69,50 @@ public struct BuildStep: PluginKind, StepRunner {
             platform = try configuration.platform.map(Platform.init(parsing:)) ?? .host
         } catch {
             throw ConfigurationError(path: [], message: "\(error)")
+        }
+        for (name, value) in configuration.buildContexts ?? [:] {
+            do {
+                if value.hasPrefix("docker-image://") {
+                    _ = try ImageReference(parsing: String(value.dropFirst("docker-image://".count)))
+                } else if let scheme = ["oci-layout://", "target:", "input:"].first(where: value.hasPrefix) {
+                    throw ConfigurationError(path: [], message: "\(scheme) contexts are not supported (give a folder, a Git or tarball URL, or docker-image://REF)")
+                } else {
+                    _ = try ContextLocation(parsing: value)
+                }
+            } catch let error as ConfigurationError {
+                throw ConfigurationError(path: [.key("build_contexts"), .key(name)], message: error.message)
+            } catch {
+                throw ConfigurationError(path: [.key("build_contexts"), .key(name)], message: "\(error)")
+            }
+        }
+        var limits = UnpackLimits()
+        for (key, text, apply) in [
+            ("max_layer_size", configuration.maxLayerSize, { (limits: inout UnpackLimits, bytes: Int64) in limits.maxLayerBytes = bytes }),
+            ("max_image_size", configuration.maxImageSize, { (limits: inout UnpackLimits, bytes: Int64) in limits.maxImageBytes = bytes }),
+            ("min_free_space", configuration.minFreeSpace, { (limits: inout UnpackLimits, bytes: Int64) in limits.freeSpaceReserve = bytes }),
+        ] {
+            guard let text else { continue }
+            guard let bytes = ByteCountText.parse(text) else {
+                throw ConfigurationError(path: [.key(key)], message: "'\(text)': expected a size such as 512MiB or 2GiB")
+            }
+            apply(&limits, bytes)
+        }
+        self.limits = limits
+        switch configuration.seccomp ?? "default" {
+        case "default": seccomp = .buildDefault
+        case "unconfined": seccomp = nil
+        case let other: throw ConfigurationError(path: [.key("seccomp")], message: "'\(other)': expected default or unconfined")
+        }
+        // buildah unpacks its bases and runs its steps itself: these would be dropped there.
+        if configuration.builder == .buildah {
+            let nativeOnly: [(String, Bool)] = [
+                ("max_layer_size", configuration.maxLayerSize != nil), ("max_image_size", configuration.maxImageSize != nil),
+                ("min_free_space", configuration.minFreeSpace != nil), ("seccomp", configuration.seccomp != nil),
+                ("build_contexts", !(configuration.buildContexts ?? [:]).isEmpty),
+            ]
+            for (key, given) in nativeOnly where given {
+                throw ConfigurationError(path: [.key(key)], message: "applies to the native builder only, not to builder = \"buildah\"")
+            }
         }
     }
 
@@ -66,6 +130,17 @@ public struct BuildStep: PluginKind, StepRunner {
         request.network = configuration.network ?? .host
         request.noCache = configuration.noCache ?? false
         request.labels = configuration.labels ?? [:]
+        request.unpackLimits = limits
+        request.seccomp = seccomp
+        for name in configuration.secretBuildArgs ?? [] { request.secretBuildArgs[name] = try context.secret(name) }
+        for (id, name) in configuration.secretMounts ?? [:] { request.secrets[id] = Data(try context.secret(name).utf8) }
+        for (id, path) in configuration.secretFiles ?? [:] {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw StepFailure(step: context.stepID, message: "secret \(id): cannot read \(path)")
+            }
+            request.secrets[id] = data
+        }
+        request.namedContexts = try await namedContexts(scratch: scratch, in: context)
         let logger = context.logger
         request.log = { line in logger.info("\(line)") }
         let result = try await (configuration.builder ?? .native).build(request, store: store, registry: try context.registryClient())
@@ -83,5 +158,22 @@ public struct BuildStep: PluginKind, StepRunner {
             fields["base"] = .object(["reference": .string(base.reference), "digest": .string(base.digest)])
         }
         return StepOutput(fields)
+    }
+
+    /// `build_contexts`: `docker-image://REF` names an image; anything else is a context
+    /// locator, fetched into the step's scratch space like the main context.
+    private func namedContexts(scratch: URL, in context: StepContext) async throws -> [String: NamedContext] {
+        var contexts: [String: NamedContext] = [:]
+        for (name, value) in (configuration.buildContexts ?? [:]).sorted(by: { $0.key < $1.key }) {
+            if value.hasPrefix("docker-image://") {
+                contexts[name] = .image(String(value.dropFirst("docker-image://".count)))
+                continue
+            }
+            let location = try ContextLocation(parsing: value)
+            if case .local = location {} else { context.logger.info("fetching context \(name)=\(location)") }
+            let materialized = try await location.materialize(scratch: scratch.appendingPathComponent("named-\(contexts.count)"))
+            contexts[name] = .folder(URL(fileURLWithPath: materialized.directory))
+        }
+        return contexts
     }
 }

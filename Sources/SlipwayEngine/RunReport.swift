@@ -27,6 +27,8 @@ public struct StepResult: Sendable, Codable {
     public var failure: String?
     /// The exit code the step's last failed attempt reported, when it reported one.
     public var exitCode: Int32?
+    /// What kind of failure ended the step (its error's ``ErrorCategory``).
+    public var errorCategory: ErrorCategory?
     /// True when the step failed but `ignore_errors` let the run go on.
     public var ignoredFailure: Bool
     public var output: StepOutput?

@@ -11,7 +11,7 @@ struct StepExecutor: Sendable {
 
     private enum Attempt {
         case succeeded(StepOutput)
-        case failed(String, exitCode: Int32?)
+        case failed(String, exitCode: Int32?, category: ErrorCategory)
         case timedOut
         case canceled
     }
@@ -48,8 +48,9 @@ struct StepExecutor: Sendable {
                     return finish(result, .canceled, "canceled")
                 case .failed, .timedOut:
                     guard retry < options.retries else {
-                        if case .failed(let message, let exitCode) = outcome {
+                        if case .failed(let message, let exitCode, let category) = outcome {
                             result.exitCode = exitCode
+                            result.errorCategory = category
                             return finish(result, .failed, message)
                         }
                         let limit = options.timeout.map { DurationText.format($0.duration) } ?? "?"
@@ -58,7 +59,7 @@ struct StepExecutor: Sendable {
                     retry += 1
                     var why = "timed out"
                     var exitCode: Int32?
-                    if case .failed(let message, let code) = outcome { (why, exitCode) = (message, code) }
+                    if case .failed(let message, let code, _) = outcome { (why, exitCode) = (message, code) }
                     let delay = options.retryDelay?.duration ?? .zero
                     events.emit(.stepRetrying) { [attempts = result.attempts] in
                         $0.step = step.id
@@ -92,6 +93,7 @@ struct StepExecutor: Sendable {
             $0.durationSeconds = result.started.map { result.finished!.timeIntervalSince($0) }
             $0.error = failure
             $0.exitCode = result.exitCode
+            $0.errorCategory = result.errorCategory
             $0.outputs = result.output?.fields
             $0.ignoredFailure = failed && step.options.ignoreErrors ? true : nil
         }
@@ -112,9 +114,9 @@ struct StepExecutor: Sendable {
                 } catch is CancellationError {
                     return .canceled
                 } catch let failure as StepFailure {
-                    return .failed(failure.step == stepID ? failure.messageWithExitCode : failure.description, exitCode: failure.exitCode)
+                    return .failed(failure.step == stepID ? failure.messageWithExitCode : failure.description, exitCode: failure.exitCode, category: .failed)
                 } catch {
-                    return .failed(String(describing: error), exitCode: nil)
+                    return .failed(String(describing: error), exitCode: nil, category: ErrorCategory.of(error))
                 }
             }
             if let timeout {

@@ -2,6 +2,7 @@ import ArgumentParser
 import BuildContexts
 import DockerfileBuilder
 import Foundation
+import SlipwayEngine
 import SlipwayKernel
 import SlipwayOCI
 import SlipwayRuntime
@@ -53,6 +54,8 @@ struct BuildCommand: AsyncParsableCommand {
     @Flag(help: "Build into the store only; do not push.") var noPush = false
     @Flag(help: "Make every layer anew instead of reusing what earlier builds made.") var noCache = false
     @Flag(help: "Print the build report as JSON.") var json = false
+    @Option(help: "How the build's events reach stderr: auto (plain, for now), plain (timestamped lines) or json (one event per line; Docs/Events.md).")
+    var progress: ProgressMode = .auto
     @Option(help: ArgumentHelp("The most one layer of a base image may unpack to (default 16GiB).", valueName: "size"))
     var maxLayerSize: String?
     @Option(help: ArgumentHelp("The most all layers of one image may unpack to (default 64GiB).", valueName: "size"))
@@ -88,124 +91,139 @@ struct BuildCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let references = try tag.map { try ImageReference(parsing: $0) }
-            var arguments: [String: String] = [:]
-            for pair in buildArgs {
-                guard let (key, value) = InputError.keyValue(pair) else { throw InputError("--build-arg \(pair): expected key=value") }
-                arguments[key] = value
-            }
             var secrets: [String: String] = [:]
-            for entry in secretBuildArgs {
-                if let (key, value) = InputError.keyValue(entry) {
-                    secrets[key] = value
-                } else if let value = ProcessInfo.processInfo.environment[entry], !entry.isEmpty {
-                    secrets[entry] = value
-                } else {
-                    throw InputError("--secret-build-arg \(entry): expected key=value, or the name of a set environment variable")
-                }
-            }
+            let pipeline = try buildPipeline(references: references, secrets: &secrets)
+            // What the steps work with: this command's store, one client for its registries.
+            var services = HostServices()
             let store = try registry.store()
-            let location = try ContextLocation(parsing: context)
-            let contexts = StateDirectory(of: store).contexts
-            try FileManager.default.createDirectory(at: contexts, withIntermediateDirectories: true)
-            let scratch = contexts.appendingPathComponent(UUID().uuidString)
-            defer { try? FileManager.default.removeItem(at: scratch) }
-            if case .local = location {} else { FileHandle.standardError.write(Data("fetching context \(location)\n".utf8)) }
-            let materialized = try await SignalCancellation.run { try await location.materialize(scratch: scratch) }
-            let named = try await namedContexts(scratch: scratch)
-            let client = try registry.client(for: Array(Set(references.map(\.registry))))
-            var request = BuildRequest(
-                context: URL(fileURLWithPath: materialized.directory), dockerfile: file, buildArgs: arguments, target: target,
-                platform: try platform.map(Platform.init(parsing:)) ?? .host, tags: references.map(\.description),
-                epoch: BuildRequest.epoch(for: materialized, sourceDateEpoch: BuildRequest.sourceDateEpoch(in: ProcessInfo.processInfo.environment)),
-                compression: compression.layerCompression)
-            request.network = network.mode
-            request.noCache = noCache
-            request.secretBuildArgs = secrets
-            request.secrets = try secretValues()
-            request.unpackLimits = try unpackLimits()
-            request.seccomp = try seccompProfile()
-            request.namedContexts = named
-            for pair in labels {
-                guard let (key, value) = InputError.keyValue(pair) else { throw InputError("--label \(pair): expected key=value") }
-                request.labels[key] = value
-            }
-            request.log = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+            services.contentStore = store
+            services.registryClient = try registry.client(for: Array(Set(references.map(\.registry))))
+            services.sourceDateEpoch = BuildRequest.sourceDateEpoch(in: ProcessInfo.processInfo.environment)
+            let runner = PipelineRunner(
+                registry: try BuiltinPlugins.registry(),
+                options: RunOptions(maxConcurrency: 1, secrets: secrets, observers: [progress.observer()], services: services))
             // Ctrl-C cancels the build: a running RUN container is killed and cleaned up.
-            let result = try await SignalCancellation.run { [request, builder] in try await builder.choice.build(request, store: store, registry: client) }
+            let report = try await SignalCancellation.run { try await runner.run(pipeline, info: RunInfo(id: RunID.make())) }
+            guard report.status == .succeeded, let built = report.step(StepID("build"))?.output?.fields,
+                case .string(let digestText)? = built["digest"]
+            else {
+                throw BuildFailure(report: report)
+            }
+            let digest = try Digest(parsing: digestText)
             if let iidfile {
-                let config = try store.manifest(result.manifest.digest).config.digest
+                let config = try store.manifest(digest).config.digest
                 do {
                     try Data(config.description.utf8).write(to: URL(fileURLWithPath: iidfile))
                 } catch {
                     throw InputError("--iidfile \(iidfile): cannot write it: \(error.localizedDescription)")
                 }
             }
-            var pushed: [String] = []
-            if !noPush {
-                for reference in references {
-                    let report = try await client.push(result.manifest, from: store, to: reference)
-                    FileHandle.standardError.write(Data("pushed \(reference): uploaded \(report.uploaded), already there \(report.skipped)\n".utf8))
-                    pushed.append(reference.description)
-                }
-            }
             if json {
-                print(try JSONOutput.render(Output(digest: result.manifest.digest.description, report: result.report, pushed: pushed, context: materialized.facts)))
+                let decoder = JSONDecoder()
+                decoder.keyDecodingStrategy = .convertFromSnakeCase
+                let buildReport = try decoder.decode(BuildReport.self, from: JSONEncoder().encode(built["report"] ?? .null))
+                var pushed: [String] = []
+                if case .array(let items)? = report.step(StepID("push"))?.output?.fields["pushed"] {
+                    pushed = items.compactMap { if case .string(let text) = $0 { text } else { nil } }
+                }
+                var facts: [String: String] = [:]
+                if case .object(let fields)? = built["context"] {
+                    for (key, value) in fields { if case .string(let text) = value { facts[key] = text } }
+                }
+                print(try JSONOutput.render(Output(digest: digest.description, report: buildReport, pushed: pushed, context: facts)))
             } else {
-                print(result.manifest.digest)
+                print(digest)
             }
         }
     }
-}
 
-extension BuildCommand {
-    /// `--max-layer-size`, `--max-image-size` and `--min-free-space`, over the defaults.
-    func unpackLimits() throws -> UnpackLimits {
-        var limits = UnpackLimits()
-        func size(_ text: String?, _ flag: String) throws -> Int64? {
-            guard let text else { return nil }
-            guard let bytes = ByteCountText.parse(text) else { throw InputError("--\(flag) \(text): expected a size such as 512MiB or 2GiB") }
-            return bytes
+    /// The quick build as a pipeline: a `build` step and, unless --no-push, a `push` step, run
+    /// by the engine like any recipe (events, --progress, cancellation). Secret values go into
+    /// `secrets`, the run's secrets, which the steps declare and every event masks.
+    func buildPipeline(references: [ImageReference], secrets: inout [String: String]) throws -> PipelineDefinition {
+        var configuration: [String: ConfigValue] = [
+            "context": .string(context), "file": .string(file), "tags": .array(references.map { .string($0.description) }),
+            "compression": .string(compression.rawValue), "network": .string(network.rawValue), "no_cache": .bool(noCache),
+            "builder": .string(builder.rawValue),
+        ]
+        var arguments: [String: ConfigValue] = [:]
+        for pair in buildArgs {
+            guard let (key, value) = InputError.keyValue(pair) else { throw InputError("--build-arg \(pair): expected key=value") }
+            arguments[key] = .string(value)
         }
-        if let bytes = try size(maxLayerSize, "max-layer-size") { limits.maxLayerBytes = bytes }
-        if let bytes = try size(maxImageSize, "max-image-size") { limits.maxImageBytes = bytes }
-        if let bytes = try size(minFreeSpace, "min-free-space") { limits.freeSpaceReserve = bytes }
-        return limits
-    }
-
-    /// `--build-context NAME=VALUE`: `docker-image://REF` names an image; anything else is a
-    /// context locator (folder, Git, tarball), fetched into `scratch` like the main context.
-    func namedContexts(scratch: URL) async throws -> [String: NamedContext] {
-        var contexts: [String: NamedContext] = [:]
+        configuration["build_args"] = .object(arguments)
+        var secretArguments: [ConfigValue] = []
+        for entry in secretBuildArgs {
+            if let (key, value) = InputError.keyValue(entry) {
+                secrets[key] = value
+                secretArguments.append(.string(key))
+            } else if let value = ProcessInfo.processInfo.environment[entry], !entry.isEmpty {
+                secrets[entry] = value
+                secretArguments.append(.string(entry))
+            } else {
+                throw InputError("--secret-build-arg \(entry): expected key=value, or the name of a set environment variable")
+            }
+        }
+        configuration["secret_build_args"] = .array(secretArguments)
+        let (mounts, files) = try secretMountSources(into: &secrets)
+        configuration["secret_mounts"] = .object(mounts.mapValues { .string($0) })
+        configuration["secret_files"] = .object(files.mapValues { .string($0) })
+        var labelValues: [String: ConfigValue] = [:]
+        for pair in labels {
+            guard let (key, value) = InputError.keyValue(pair) else { throw InputError("--label \(pair): expected key=value") }
+            labelValues[key] = .string(value)
+        }
+        configuration["labels"] = .object(labelValues)
+        var named: [String: ConfigValue] = [:]
         for entry in buildContexts {
             guard let (name, value) = InputError.keyValue(entry), !value.isEmpty else {
                 throw InputError("--build-context \(entry): expected name=folder, name=URL or name=docker-image://REF")
             }
-            guard contexts[name] == nil else { throw InputError("--build-context \(name) is given twice") }
-            if value.hasPrefix("docker-image://") {
-                let reference = String(value.dropFirst("docker-image://".count))
-                do {
-                    _ = try ImageReference(parsing: reference)
-                } catch {
-                    throw InputError("--build-context \(entry): \(error)")
-                }
-                contexts[name] = .image(reference)
-                continue
-            }
-            for scheme in ["oci-layout://", "target:", "input:"] where value.hasPrefix(scheme) {
-                throw InputError("--build-context \(entry): \(scheme) contexts are not supported (give a folder, a Git or tarball URL, or docker-image://REF)")
-            }
-            let location = try ContextLocation(parsing: value)
-            let folder = scratch.appendingPathComponent("named-\(contexts.count)")
-            let materialized = try await SignalCancellation.run { try await location.materialize(scratch: folder) }
-            contexts[name] = .folder(URL(fileURLWithPath: materialized.directory))
+            guard named[name] == nil else { throw InputError("--build-context \(name) is given twice") }
+            named[name] = .string(value)
         }
-        return contexts
-    }
+        configuration["build_contexts"] = .object(named)
+        if let target { configuration["target"] = .string(target) }
+        if let platform { configuration["platform"] = .string(platform) }
+        if let maxLayerSize { configuration["max_layer_size"] = .string(maxLayerSize) }
+        if let maxImageSize { configuration["max_image_size"] = .string(maxImageSize) }
+        if let minFreeSpace { configuration["min_free_space"] = .string(minFreeSpace) }
+        if try !isSeccompConfined() { configuration["seccomp"] = .string("unconfined") }
 
+        let location = SourceLocation(file: "slipway build", line: 0)
+        var options = StepOptions()
+        options.secrets = secrets.keys.sorted()
+        var steps = [StepDefinition(id: StepID("build"), kind: "build", configuration: .object(configuration), options: options, location: location)]
+        if !noPush {
+            steps.append(StepDefinition(
+                id: StepID("push"), kind: "push", configuration: .object(["inputs": .array([.step(StepID("build"))])]),
+                dependencies: [StepID("build")], location: location))
+        }
+        return PipelineDefinition(name: "build", steps: steps, location: location)
+    }
+}
+
+/// A quick build that did not succeed: says why, with the failing step's kind of failure
+/// deciding the exit status (a bad Dockerfile is invalid input, a failing RUN a failure).
+struct BuildFailure: CategorizedError, CustomStringConvertible {
+    var report: RunReport
+
+    var failed: StepResult? { report.steps.first { $0.status == .failed || $0.status == .timedOut } }
+    var category: ErrorCategory { report.status == .canceled ? .failed : failed?.errorCategory ?? .failed }
+    var description: String {
+        if report.status == .canceled { return "cancelled" }
+        return failed?.failure ?? report.failure ?? "the build \(report.status.rawValue)"
+    }
+}
+
+extension BuildCommand {
     /// `--secret id=ID,src=FILE`, `--secret id=ID,env=VAR` (buildx's forms; `type=file|env`
-    /// may name the kind, and `id` alone means the variable or file of that name).
-    func secretValues() throws -> [String: Data] {
-        var values: [String: Data] = [:]
+    /// may name the kind, and `id` alone means the variable or file of that name): files by
+    /// path (read by the build), variables as run secrets (`secret-mount:ID`, masked in events).
+    /// - Returns: the mount id → run secret name, and the mount id → file path.
+    func secretMountSources(into secrets: inout [String: String]) throws -> (mounts: [String: String], files: [String: String]) {
+        var mounts: [String: String] = [:]
+        var files: [String: String] = [:]
         for entry in secretMounts {
             var fields: [String: String] = [:]
             for field in entry.split(separator: ",") {
@@ -219,29 +237,30 @@ extension BuildCommand {
             if let kind = fields["type"], kind != "file", kind != "env" { throw InputError("--secret \(entry): type=\(kind): expected file or env") }
             if file != nil && variable != nil { throw InputError("--secret \(entry): give either src=FILE or env=VAR, not both") }
             if let file = file ?? (fields["type"] == "file" ? id : nil) {
-                guard let data = FileManager.default.contents(atPath: file) else { throw InputError("--secret \(entry): cannot read \(file)") }
-                values[id] = data
+                guard FileManager.default.isReadableFile(atPath: file) else { throw InputError("--secret \(entry): cannot read \(file)") }
+                files[id] = URL(fileURLWithPath: file).path
             } else {
                 let name = variable ?? id
                 guard let value = ProcessInfo.processInfo.environment[name] else { throw InputError("--secret \(entry): the variable \(name) is not set") }
-                values[id] = Data(value.utf8)
+                secrets["secret-mount:\(id)"] = value
+                mounts[id] = "secret-mount:\(id)"
             }
         }
-        return values
+        return (mounts, files)
     }
 
-    /// The filter RUN gets: the default, or none for `--security-opt seccomp=unconfined`. Any
-    /// other security option is refused rather than dropped.
-    func seccompProfile() throws -> SeccompProfile? {
-        var profile: SeccompProfile? = .buildDefault
+    /// Whether RUN gets the default system-call filter: yes, unless `--security-opt
+    /// seccomp=unconfined` (with a warning). Any other security option is refused, not dropped.
+    func isSeccompConfined() throws -> Bool {
+        var confined = true
         for option in securityOptions {
             guard option == "seccomp=unconfined" else {
                 throw InputError("--security-opt \(option): the only security option is seccomp=unconfined")
             }
-            profile = nil
+            confined = false
             FileHandle.standardError.write(Data("slipway: warning: RUN steps run without a seccomp filter (--security-opt seccomp=unconfined)\n".utf8))
         }
-        return profile
+        return confined
     }
 }
 

@@ -140,6 +140,30 @@ struct BuildCLITests {
         #expect(!FileManager.default.fileExists(atPath: "/tmp/slipway-recipe-pwned"))
     }
 
+    /// A quick build is a run like any other: with --progress json every stderr line is an
+    /// event, the build and push are steps, and the build step's outputs carry the digest
+    /// printed on stdout and the whole build report.
+    @Test func aQuickBuildIsARunWithEvents() async throws {
+        let registry = try await RegistryHarness.start()
+        defer { registry.stop() }
+        let context = try Scratch.files(["Dockerfile": "FROM scratch\nCOPY a.txt /a.txt\n", "a.txt": "a\n"])
+        let env = ["SLIPWAY_STATE_DIR": Scratch.location("build-state").path]
+        let build = try await slipway.run(["build", "--progress", "json", "-t", "\(registry.address)/quick/app:1", context.path], environment: env)
+        #expect(build.status == 0, "\(build.stderr)")
+        var events: [[String: Any]] = []
+        for line in build.stderr.split(separator: "\n") {
+            events.append(try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not an event: \(line)"))
+        }
+        #expect(events.compactMap { $0["sequence"] as? Int } == Array(1...events.count))
+        #expect(events.first?["kind"] as? String == "run.queued" && events.first?["pipeline"] as? String == "build")
+        let finished = events.filter { $0["kind"] as? String == "step.finished" }
+        #expect(finished.compactMap { $0["step"] as? String } == ["build", "push"])
+        let outputs = try #require(finished.first?["outputs"] as? [String: Any])
+        #expect(outputs["digest"] as? String == build.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect((outputs["report"] as? [String: Any])?["layers"] != nil)
+        #expect(events.contains { $0["kind"] as? String == "log" && ($0["text"] as? String)?.contains("uploaded 2") == true })
+    }
+
     @Test func badDockerfileExitsSixtyFourWithFileAndLine() async throws {
         let context = try Scratch.files(["Dockerfile": "FROM scratch\nCOPY\n"])
         let result = try await slipway.run(["build", "--no-push", context.path], environment: ["SLIPWAY_STATE_DIR": Scratch.location("build-state").path])

@@ -44,6 +44,8 @@ public struct RunEvent: Sendable, Hashable, Codable {
     /// Why it did not succeed (run.finished, step.finished), or why an attempt failed (step.retrying).
     public var error: String?
     public var exitCode: Int32?
+    /// step.finished: what kind of failure it was (invalid input, not found, failed…).
+    public var errorCategory: ErrorCategory?
     /// step.finished: what dependents read.
     public var outputs: [String: ConfigValue]?
     /// step.retrying: the wait before the next attempt.
@@ -72,6 +74,7 @@ public struct RunEvent: Sendable, Hashable, Codable {
         case durationSeconds = "duration_s"
         case error
         case exitCode = "exit_code"
+        case errorCategory = "error_category"
         case outputs
         case delaySeconds = "delay_s"
         case ignoredFailure = "ignored_failure"
