@@ -78,7 +78,8 @@ public struct BuildahDockerfileBuilder: Sendable {
         let layout = work.appendingPathComponent("result")
         try await buildah(storage + ["push", "--quiet", "localhost/slipway-build:latest", "oci:\(layout.path):result"], request: request, masker: masker)
         return try importResult(from: layout, request: request, runtimeBase: baseChain(of: target, in: dockerfile, bases: bases),
-                                buildTimeBases: bases.filter { $0.key != target.index }.sorted { $0.key < $1.key }.map(\.value))
+                                buildTimeBases: bases.filter { $0.key != target.index }.sorted { $0.key < $1.key }.map(\.value),
+                                newLayersKind: Self.squashedKind(of: target, in: dockerfile))
     }
 
     // MARK: Bases
@@ -112,7 +113,24 @@ public struct BuildahDockerfileBuilder: Sendable {
 
     // MARK: Result
 
-    private func importResult(from layout: URL, request: BuildRequest, runtimeBase: BaseImage?, buildTimeBases: [BaseImage]) throws -> NativeDockerfileBuilder.Result {
+    /// What made the layer buildah squashes the build into, from the Dockerfile itself: the
+    /// instructions of the target stage and of the stages it is built FROM, down to the image
+    /// base. Any RUN makes it `run` (never rebased); else any ADD `add`; else `copy` (COPY,
+    /// heredocs, WORKDIR folders).
+    static func squashedKind(of target: Stage, in dockerfile: Dockerfile) -> LayerOrigin.Kind {
+        var keywords: [Instruction.Keyword] = []
+        var current: Stage? = target
+        while let stage = current {
+            keywords += stage.instructions.map(\.keyword)
+            current = dockerfile.stages.first { $0.name == stage.base.lowercased() && $0.index < stage.index }
+        }
+        if keywords.contains(.run) { return .run }
+        return keywords.contains(.add) ? .add : .copy
+    }
+
+    private func importResult(
+        from layout: URL, request: BuildRequest, runtimeBase: BaseImage?, buildTimeBases: [BaseImage], newLayersKind: LayerOrigin.Kind
+    ) throws -> NativeDockerfileBuilder.Result {
         let built = try ContentStore(root: layout)
         guard let descriptor = try built.resolve("result") else { throw OCIError.notFound("buildah's result in \(layout.path)") }
         _ = try store.importTree(descriptor, from: built)
@@ -128,23 +146,24 @@ public struct BuildahDockerfileBuilder: Sendable {
         for tag in request.tags { try store.tag(tag, final) }
         let report = BuildReport(
             digest: final.digest.description, runtimeBase: runtimeBase, buildTimeBases: buildTimeBases,
-            layers: try origins(manifest.layers, history: config.history ?? [], base: runtimeBase))
+            layers: origins(manifest.layers, diffIDs: config.rootfs.diffIDs, base: runtimeBase, newLayersKind: newLayersKind))
         return NativeDockerfileBuilder.Result(manifest: final, report: report)
     }
 
-    /// Layer origins from buildah's history: the base's layers first, then by instruction.
-    private func origins(_ layers: [Descriptor], history: [ImageConfig.History], base: BaseImage?) throws -> [LayerOrigin] {
-        var baseCount = 0
+    /// Layer origins from the build, not from buildah's history text: the base's own layers
+    /// (the very digests Slipway resolved and handed to buildah), then what the build added.
+    /// Should buildah ever add more than the one squashed layer, they are all `run`: a layer
+    /// whose origin cannot be told is never one a rebase may keep.
+    private func origins(_ layers: [Descriptor], diffIDs: [Digest], base: BaseImage?, newLayersKind: LayerOrigin.Kind) -> [LayerOrigin] {
+        // Compared by diffID: buildah compresses the base's layers anew, so their digests change.
+        var baseDiffIDs: [Digest] = []
         if let base, let digest = try? Digest(parsing: base.digest) {
-            baseCount = (try? store.manifest(digest).layers.count) ?? 0
+            baseDiffIDs = (try? store.config(of: store.manifest(digest)).rootfs.diffIDs) ?? []
         }
-        let layered = history.filter { $0.emptyLayer != true }
+        let baseCount = zip(diffIDs, baseDiffIDs).prefix { $0 == $1 }.count
+        let added = layers.count - baseCount
         return layers.enumerated().map { index, layer in
-            let createdBy = index < layered.count ? (layered[index].createdBy ?? "") : ""
-            let kind: LayerOrigin.Kind =
-                index < baseCount ? .base
-                : createdBy.contains("#(nop) COPY") || createdBy.hasPrefix("COPY") ? .copy
-                : createdBy.contains("#(nop) ADD") || createdBy.hasPrefix("ADD") ? .add : .run
+            let kind: LayerOrigin.Kind = index < baseCount ? .base : added == 1 ? newLayersKind : .run
             return LayerOrigin(kind: kind, digest: layer.digest.description)
         }
     }

@@ -38,7 +38,13 @@ struct BuildahBuilderTests {
         #expect(try store.resolve("localhost/app:buildah")?.digest == result.manifest.digest)
         let manifest = try JSONDecoder().decode(ImageManifest.self, from: store.data(result.manifest.digest))
         #expect(manifest.annotations?[Annotation.baseDigest] == base.manifest.digest.description)
-        #expect(result.report.layers.first?.kind == .base)
+        // Origins come from the build: the base's own layers, then buildah's one squashed layer,
+        // made by COPYs only in the final stage (the RUN is another stage's).
+        let baseLayers = try store.manifest(base.manifest.digest).layers.count
+        #expect(result.report.layers.map(\.kind) == Array(repeating: .base, count: baseLayers) + [.copy])
+        let withRun = try Scratch.files(["Dockerfile": "FROM localhost/busybox:test\nCOPY hello.txt /\nRUN true\n", "hello.txt": "hi\n"], label: "buildah-run")
+        let ran = try await BuilderChoice.buildah.build(BuildRequest(context: withRun), store: store, registry: RegistryClient())
+        #expect(ran.report.layers.map(\.kind) == Array(repeating: .base, count: baseLayers) + [.run])
 
         let root = Scratch.location("buildah-rootfs")
         for layer in manifest.layers { try LayerExtractor(limits: .init(allowDevices: true)).extract(store.blobURL(layer.digest), into: root) }
