@@ -120,7 +120,7 @@ let package = Package(
         .testTarget(name: "SlipwayKernelTests", dependencies: ["SlipwayKernel"], swiftSettings: strict),
         .testTarget(name: "SlipwayDockerfileTests", dependencies: ["SlipwayDockerfile"], swiftSettings: strict),
         .testTarget(
-            name: "DockerfileBuilderTests", dependencies: ["DockerfileBuilder", "SlipwayOCI", "SlipwayRuntime", "SlipwayTesting", "SlipwayDockerfile", "SlipwayKernel", "SlipwayEngine"],
+            name: "DockerfileBuilderTests", dependencies: ["DockerfileBuilder", "RegistryPublisher", "SlipwayOCI", "SlipwayRuntime", "SlipwayTesting", "SlipwayDockerfile", "SlipwayKernel", "SlipwayEngine"],
             swiftSettings: strict),
         .testTarget(
             name: "SlipwayOCITests", dependencies: ["SlipwayOCI", "SlipwayTesting"],

@@ -1,4 +1,5 @@
 import DockerfileBuilder
+import RegistryPublisher
 import Foundation
 import SlipwayEngine
 import SlipwayKernel
@@ -42,5 +43,36 @@ struct BuildStepServiceTests {
         let bare = try await PipelineRunner(registry: plugins).run(pipeline(context), info: RunInfo(id: "r2"))
         #expect(bare.status == .failed)
         #expect(bare.step(StepID("image"))?.failure?.contains("step 'image' needs the host's content store, and the host gave none") == true)
+    }
+
+    /// push publishes to OCI layouts (`oci:PATH:TAG`) through the layout publisher, as it does
+    /// to registries through the registry publisher; a malformed destination is refused.
+    @Test func pushPublishesToAnOCILayout() async throws {
+        let context = try Scratch.files(["Dockerfile": "FROM scratch\nCOPY a.txt /a.txt\n", "a.txt": "a"])
+        var plugins = PluginRegistry()
+        try plugins.register([BuildStep.self, PushStep.self])
+        let layout = Scratch.location("published-layout")
+        let location = SourceLocation(file: "services.lua", line: 1)
+        let steps = pipeline(context).steps + [StepDefinition(
+            id: StepID("publish"), kind: "push",
+            configuration: .object(["inputs": .array([.step(StepID("image"))]), "tags": .array([.string("oci:\(layout.path):app")])]),
+            dependencies: [StepID("image")], location: location)]
+        var services = HostServices()
+        services.contentStore = try Scratch.store()
+        services.registryClient = RegistryClient()
+        let report = try await PipelineRunner(registry: plugins, options: RunOptions(services: services))
+            .run(PipelineDefinition(name: "publish", steps: steps, location: location), info: RunInfo(id: "r"))
+        #expect(report.status == .succeeded, "\(report.failure ?? "")")
+        let digest = report.step(StepID("image"))?.output?.fields["digest"]
+        #expect(try ContentStore(root: layout).resolve("app").map { ConfigValue.string($0.digest.description) } == digest)
+        #expect(report.step(StepID("publish"))?.output?.fields["pushed"] == .array([.string("oci:\(layout.path):app")]))
+
+        let bad = StepDefinition(
+            id: StepID("bad"), kind: "push", configuration: .object(["inputs": .array([.step(StepID("image"))]), "tags": .array([.string("oci:")])]),
+            dependencies: [StepID("image")], location: SourceLocation(file: "services.lua", line: 9))
+        let error = await #expect(throws: PipelineValidationError.self) {
+            try await PipelineRunner(registry: plugins).run(PipelineDefinition(name: "bad", steps: pipeline(context).steps + [bad], location: location), info: RunInfo(id: "r2"))
+        }
+        #expect(error.map { "\($0)" }?.contains("services.lua:9") == true && error.map { "\($0)" }?.contains("tags[1]: 'oci:': expected oci:/path/to/layout[:tag]") == true, "\(error.map { "\($0)" } ?? "")")
     }
 }
