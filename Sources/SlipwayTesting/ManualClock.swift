@@ -1,4 +1,4 @@
-public import Synchronization
+import Synchronization
 
 /// A clock that moves only when a test moves it, so delays, retries and timeouts are tested
 /// without sleeping: a sleeper waits until ``advance(by:)`` passes its deadline (or its task is

@@ -91,7 +91,7 @@ struct GitContextTests {
     @Test func aMissingRefOrFolderIsNamed() async throws {
         let server = try await GitServer.start()
         defer { server.stop() }
-        try await Self.repository(server)
+        _ = try await Self.repository(server)
         let ref = await #expect(throws: GitCheckout.Failure.self) { try await checkout(server.gitURL("app") + "#no-such-branch") }
         #expect(ref?.description.contains("cannot fetch 'no-such-branch'") == true, "\(ref?.description ?? "")")
         let folder = await #expect(throws: GitCheckout.Failure.self) { try await checkout(server.gitURL("app") + "#main:nowhere") }
