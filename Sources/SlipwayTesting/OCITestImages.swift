@@ -26,6 +26,19 @@ public enum OCITestImages {
         return Written(manifest: manifest, config: config, layers: [layer])
     }
 
+    /// A multi-platform index of two one-file images (`arch` holds the architecture):
+    /// linux/amd64 and linux/arm64/v8, each entry carrying its platform.
+    public static func multiPlatformIndex(into store: ContentStore) throws -> (index: Descriptor, amd64: Written, arm64: Written) {
+        let amd = try write(into: store, files: ["arch": "amd64"], platform: Platform(architecture: "amd64", os: "linux"))
+        let arm = try write(into: store, files: ["arch": "arm64"], platform: Platform(architecture: "arm64", os: "linux", variant: "v8"))
+        var amdEntry = amd.manifest
+        amdEntry.platform = Platform(architecture: "amd64", os: "linux")
+        var armEntry = arm.manifest
+        armEntry.platform = Platform(architecture: "arm64", os: "linux", variant: "v8")
+        let index = try store.write(json: ImageIndex(manifests: [amdEntry, armEntry]), mediaType: MediaType.ociIndex)
+        return (index, amd, arm)
+    }
+
     /// A tar of `files`, deterministic: sorted, owner 0, mtime 0.
     public static func tarball(_ files: [String: String]) throws -> Data {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-tar-\(UUID().uuidString)")

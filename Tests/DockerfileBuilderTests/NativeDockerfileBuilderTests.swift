@@ -182,13 +182,7 @@ struct NativeDockerfileBuilderTests {
         let registry = try await RegistryHarness.start()
         defer { registry.stop() }
         let source = try Scratch.store()
-        let amd = try OCITestImages.write(into: source, files: ["arch": "amd64"], platform: Platform(architecture: "amd64", os: "linux"))
-        let arm = try OCITestImages.write(into: source, files: ["arch": "arm64"], platform: Platform(architecture: "arm64", os: "linux", variant: "v8"))
-        var amdEntry = amd.manifest
-        amdEntry.platform = Platform(architecture: "amd64", os: "linux")
-        var armEntry = arm.manifest
-        armEntry.platform = Platform(architecture: "arm64", os: "linux", variant: "v8")
-        let index = try source.write(json: ImageIndex(manifests: [amdEntry, armEntry]), mediaType: MediaType.ociIndex)
+        let (index, amd, arm) = try OCITestImages.multiPlatformIndex(into: source)
         let reference = "\(registry.address)/multi/base:1"
         _ = try await RegistryClient().push(index, from: source, to: try ImageReference(parsing: reference))
 

@@ -54,13 +54,7 @@ struct RegistryRoundTripTests {
     @Test func multiPlatformIndexSelectsThePlatform() async throws {
         let registry = try await RegistryHarness.start()
         let store = try store()
-        let amd = try OCITestImages.write(into: store, files: ["arch": "amd64"], platform: Platform(architecture: "amd64", os: "linux"))
-        let arm = try OCITestImages.write(into: store, files: ["arch": "arm64"], platform: Platform(architecture: "arm64", os: "linux", variant: "v8"))
-        var amdEntry = amd.manifest
-        amdEntry.platform = Platform(architecture: "amd64", os: "linux")
-        var armEntry = arm.manifest
-        armEntry.platform = Platform(architecture: "arm64", os: "linux", variant: "v8")
-        let index = try store.write(json: ImageIndex(manifests: [amdEntry, armEntry]), mediaType: MediaType.ociIndex)
+        let (index, _, arm) = try OCITestImages.multiPlatformIndex(into: store)
         let reference = try ImageReference(parsing: "\(registry.address)/multi/app:latest")
         _ = try await RegistryClient().push(index, from: store, to: reference)
 
