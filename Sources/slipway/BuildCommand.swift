@@ -70,6 +70,19 @@ struct BuildCommand: AsyncParsableCommand {
 
     func validate() throws {
         if tag.isEmpty && !noPush { throw ValidationError("give at least one -t/--tag to push to, or --no-push") }
+        // Checked here too, so the error names the flag rather than the build step's key.
+        if let platform {
+            do { _ = try Platform(parsing: platform) } catch { throw ValidationError("--platform \(platform): \(error)") }
+        }
+        for (flag, text) in [("--max-layer-size", maxLayerSize), ("--max-image-size", maxImageSize), ("--min-free-space", minFreeSpace)] {
+            if let text, ByteCountText.parse(text) == nil { throw ValidationError("\(flag) \(text): expected a size such as 512MiB or 2GiB") }
+        }
+        for entry in buildContexts {
+            let value = InputError.keyValue(entry)?.value ?? ""
+            for scheme in ["oci-layout://", "target:", "input:"] where value.hasPrefix(scheme) {
+                throw ValidationError("--build-context \(entry): \(scheme) contexts are not supported (give a folder, a Git or tarball URL, or docker-image://REF)")
+            }
+        }
         // buildah unpacks its bases and runs its steps itself: these would be dropped there.
         if builder == .buildah {
             for (flag, given) in [("--max-layer-size", maxLayerSize != nil), ("--max-image-size", maxImageSize != nil),
