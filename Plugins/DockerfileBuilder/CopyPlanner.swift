@@ -187,6 +187,13 @@ struct CopyPlanner {
 
     private func join(_ directory: String, _ name: String) -> String { directory.isEmpty ? name : directory + "/" + name }
 
+    /// Whether --exclude leaves out a match itself (`COPY --exclude=*.txt hom* /d/`, as
+    /// documented), by its path or its name; what lies below a matched folder is filtered apart.
+    private func excludesMatch(_ path: String) -> Bool {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        return !path.isEmpty && (exclude.excludes(path) || exclude.excludes(name))
+    }
+
     /// Entries whose hardlink partner a filter dropped (.dockerignore, --exclude) become files
     /// of their own, so the layer never holds a link to a path it lacks.
     static func keepingLinkTargets(of scanned: [LayerEntry], host: URL, prefix: String, where keep: (LayerEntry) -> Bool) -> [LayerEntry] {
@@ -261,7 +268,9 @@ struct CopyPlanner {
             guard !covered.contains(where: { relative.hasPrefix($0 + "/") }), DockerIgnore.glob(pattern, matches: relative) else { continue }
             let written = join(base, relative)
             guard !ignore.excludes(written) else { continue }
+            // A folder that matches brings all it holds; a folder --exclude leaves out, none of it.
             if entry.content == .directory { covered.append(relative) }
+            guard !excludesMatch(written) else { continue }
             matches.append(Match(written: written, resolved: try tree.resolvedComponents(written)))
         }
         return matches
@@ -290,9 +299,7 @@ struct CopyPlanner {
                 guard let found = tree.entry(at: resolved) else { continue }
                 guard !ignore.excludes(resolvedPath) || (found.isDirectory && ignore.mayReinclude(below: resolvedPath)) else { continue }
             }
-            // --exclude leaves out a match itself too (`COPY --exclude=*.txt hom* /d/`), as documented.
-            let name = path.split(separator: "/").last.map(String.init) ?? path
-            guard path.isEmpty || !(exclude.excludes(path) || exclude.excludes(name)) else { continue }
+            guard !excludesMatch(path) else { continue }
             matches.append(Match(written: path, resolved: resolved))
         }
         return matches.sorted { $0.written < $1.written }
@@ -305,7 +312,6 @@ struct CopyPlanner {
         var prefixes = [""]
         let parts = pattern.split(separator: "/").map(String.init)
         for part in parts {
-            let join = { (prefix: String, name: String) in prefix.isEmpty ? name : prefix + "/" + name }
             guard part.contains(where: { "*?[".contains($0) }) else {
                 prefixes = prefixes.map { join($0, part) }
                 continue

@@ -79,6 +79,7 @@ struct CopyFlagsTests {
                 COPY --parents ./x/./y/*.txt /two/
                 COPY --parents x/**/*.txt /three
                 COPY --parents=false x/z/a.txt /four/
+                COPY --parents --exclude=b.txt x/**/*.txt /five/
                 """,
             "x/z/a.txt": "a", "x/y/b.txt": "b", "x/y/c.md": "c",
         ])
@@ -90,6 +91,7 @@ struct CopyFlagsTests {
         #expect(text(root, "three/x/z/a.txt") == "a" && text(root, "three/x/y/b.txt") == "b")
         #expect(!exists(root, "three/x/y/c.md"))
         #expect(text(root, "four/a.txt") == "a")
+        #expect(text(root, "five/x/z/a.txt") == "a" && !exists(root, "five/x/y/b.txt"))
 
         let missing = try Scratch.files(["Dockerfile": "FROM scratch\nCOPY --parents x/none.txt /d/\n", "x/a.txt": "a"])
         let error = await #expect(throws: DockerfileError.self) { try await build(missing, store: store) }
