@@ -67,21 +67,18 @@ extension NativeDockerfileBuilder {
             switch mount.kind {
             case .bind:
                 let path = mount.source ?? "/"
-                if let from = mount.from, let folder = namedFolder(from, in: dockerfile, request: request) {
-                    // A named folder context: its files count by their bytes, as COPY --from's do.
-                    let (entries, isFile) = try bindEntries(path, root: folder, ignore: .none, from: from, for: instruction)
-                    var key = CacheKey("bind", parent: [], request: request)
-                    key.add(entries, context: request.context)
-                    plan.keyParts.append("bound \(key.finish())")
-                    planned.bind = .context(entries: entries, isFile: isFile)
-                } else if let from = mount.from {
+                let folder = mount.from.flatMap { namedFolder($0, in: dockerfile, request: request) }
+                if let from = mount.from, folder == nil {
                     // The layers' diffIDs fix what is bound: nothing is unpacked for a cached RUN.
                     let source = try await layers(from: from, for: instruction, dockerfile: dockerfile, states: states, request: request, state: &state)
                     plan.keyParts.append("bound \(path) of " + source.layers.map(\.diffID.description).joined(separator: ","))
                     planned.bind = .layers(label: source.label, layers: source.layers, path: path)
                 } else {
-                    let (entries, isFile) = try bindEntries(path, root: request.context, ignore: ignore, from: nil, for: instruction)
-                    // Bound files count by what they are, as COPY's do: an edit runs the RUN again.
+                    // The build context (.dockerignore applied), or a named folder context.
+                    let (entries, isFile) = try bindEntries(
+                        path, root: folder ?? request.context, ignore: folder == nil ? ignore : .none, from: mount.from, for: instruction)
+                    // Bound files count by what they are, as COPY's do: an edit runs the RUN again
+                    // (a named folder's by their bytes, being outside the context).
                     var key = CacheKey("bind", parent: [], request: request)
                     key.add(entries, context: request.context)
                     plan.keyParts.append("bound \(key.finish())")
