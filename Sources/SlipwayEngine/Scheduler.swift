@@ -81,17 +81,15 @@ struct Scheduler: Sendable {
                     continue
                 case .timerStopped:
                     continue
-                case .finished(var result):
+                case .finished(let result):
                     running -= 1
-                    let step = pipeline.step(result.id)!
                     let failed = result.status == .failed || result.status == .timedOut
-                    if failed && step.options.ignoreErrors { result.ignoredFailure = true }
                     results[result.id] = result
                     if result.status == .canceled || Task.isCancelled {
                         // Cancelled from outside (Ctrl-C, an embedding program): launch nothing more.
                         stopReason = stopReason ?? (.canceled, "interrupted before it finished")
                         group.cancelAll()
-                    } else if failed && !step.options.ignoreErrors && stopReason == nil {
+                    } else if failed && !result.ignoredFailure && stopReason == nil {
                         let message = "step '\(result.id)' \(result.status == .timedOut ? "timed out" : "failed"): \(result.failure ?? "")"
                         if options.failFast {
                             stopReason = (.failed, message)

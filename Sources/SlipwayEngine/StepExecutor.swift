@@ -85,7 +85,7 @@ struct StepExecutor: Sendable {
         result.status = status
         result.failure = failure
         result.finished = Date()
-        let failed = status == .failed || status == .timedOut
+        result.ignoredFailure = (status == .failed || status == .timedOut) && step.options.ignoreErrors
         events.emit(.stepFinished) { [result] in
             $0.step = step.id
             $0.status = status
@@ -95,7 +95,7 @@ struct StepExecutor: Sendable {
             $0.exitCode = result.exitCode
             $0.errorCategory = result.errorCategory
             $0.outputs = result.output?.fields
-            $0.ignoredFailure = failed && step.options.ignoreErrors ? true : nil
+            $0.ignoredFailure = result.ignoredFailure ? true : nil
         }
         return result
     }
