@@ -72,10 +72,10 @@ public struct BuildStep: PluginKind, StepRunner {
         }
         for (name, value) in configuration.buildContexts ?? [:] {
             do {
-                if value.hasPrefix("docker-image://") {
-                    _ = try ImageReference(parsing: String(value.dropFirst("docker-image://".count)))
-                } else if let scheme = ["oci-layout://", "target:", "input:"].first(where: value.hasPrefix) {
-                    throw ConfigurationError(path: [], message: "\(scheme) contexts are not supported (give a folder, a Git or tarball URL, or docker-image://REF)")
+                if let reference = NamedContext.imageReference(in: value) {
+                    _ = try ImageReference(parsing: reference)
+                } else if let refusal = NamedContext.refusal(of: value) {
+                    throw ConfigurationError(path: [], message: refusal)
                 } else {
                     _ = try ContextLocation(parsing: value)
                 }
@@ -165,8 +165,8 @@ public struct BuildStep: PluginKind, StepRunner {
     private func namedContexts(scratch: URL, in context: StepContext) async throws -> [String: NamedContext] {
         var contexts: [String: NamedContext] = [:]
         for (name, value) in (configuration.buildContexts ?? [:]).sorted(by: { $0.key < $1.key }) {
-            if value.hasPrefix("docker-image://") {
-                contexts[name] = .image(String(value.dropFirst("docker-image://".count)))
+            if let reference = NamedContext.imageReference(in: value) {
+                contexts[name] = .image(reference)
                 continue
             }
             let location = try ContextLocation(parsing: value)

@@ -78,9 +78,8 @@ struct BuildCommand: AsyncParsableCommand {
             if let text, ByteCountText.parse(text) == nil { throw ValidationError("\(flag) \(text): expected a size such as 512MiB or 2GiB") }
         }
         for entry in buildContexts {
-            let value = InputError.keyValue(entry)?.value ?? ""
-            for scheme in ["oci-layout://", "target:", "input:"] where value.hasPrefix(scheme) {
-                throw ValidationError("--build-context \(entry): \(scheme) contexts are not supported (give a folder, a Git or tarball URL, or docker-image://REF)")
+            if let refusal = NamedContext.refusal(of: InputError.keyValue(entry)?.value ?? "") {
+                throw ValidationError("--build-context \(entry): \(refusal)")
             }
         }
         // buildah unpacks its bases and runs its steps itself: these would be dropped there.
@@ -280,36 +279,14 @@ extension BuildCommand {
 /// `--compression` values.
 enum CompressionOption: String, ExpressibleByArgument, CaseIterable {
     case gzip, zstd, none
-
-    var layerCompression: LayerCompression {
-        switch self {
-        case .gzip: .gzip
-        case .zstd: .zstd
-        case .none: .none
-        }
-    }
 }
 
 /// `--network` values.
 enum NetworkOption: String, ExpressibleByArgument, CaseIterable {
     case host, none
-
-    var mode: NetworkMode {
-        switch self {
-        case .host: .host
-        case .none: .none
-        }
-    }
 }
 
 /// `--builder` values.
 enum BuilderOption: String, ExpressibleByArgument, CaseIterable {
     case native, buildah
-
-    var choice: BuilderChoice {
-        switch self {
-        case .native: .native
-        case .buildah: .buildah
-        }
-    }
 }
