@@ -69,6 +69,12 @@ struct RecipeHookTests {
         await session.release(run: "r2")
         #expect(await session.liveHookCount == baseline)
         #expect(try await session.invoke(task.onSuccess!, arguments: [.object([:])]).value == .string("ok"))
+        // A later run's hooks get new ids: a reference kept from a released run names nothing.
+        let (third, _) = try await session.pipeline(for: RunInfo(id: "r3"))
+        #expect(third.onFailure?.id != first.onFailure?.id && third.onFailure?.id != second.onFailure?.id)
+        for stale in [first.onFailure!, second.onFailure!] {
+            await #expect(throws: RecipeError.self) { try await session.invoke(stale, arguments: [.object([:]), .object([:])]) }
+        }
     }
 
     /// A hook reference kept from one evaluation (a stored task) is found again, by its name and

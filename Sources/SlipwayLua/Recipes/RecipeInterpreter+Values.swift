@@ -139,7 +139,8 @@ extension RecipeInterpreter {
     /// Keeps the function at `index` alive as a hook and returns its handle.
     func registerHook(at index: Int32, on stack: LuaStack, name: String) -> HookReference {
         let where_ = stack.definitionLocation(ofFunctionAt: index)
-        let id = (hooks.keys.max() ?? 0) + 1
+        lastHookID += 1
+        let id = lastHookID
         stack.pushValue(at: index)
         hooks[id] = state.reference(name: name, from: stack)
         let location = SourceLocation(file: resolveChunk(where_?.file ?? recipePath), line: where_?.line ?? 0)

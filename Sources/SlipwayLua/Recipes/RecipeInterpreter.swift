@@ -52,6 +52,9 @@ final class RecipeInterpreter {
     /// stored from an earlier evaluation can be found again by name and place.
     var hookInfo: [Int: (generation: Int32, reference: HookReference)] = [:]
     var fileGeneration: Int32 = 0
+    /// The last hook id handed out. Ids are never reused: a reference kept from a released run
+    /// must not come to name another function.
+    var lastHookID = 0
     var generation: Int32 = 0
     var messages: [LogLine] = []
     /// Chunk names loaded so far, to map Lua's elided "...name" back to a path.
