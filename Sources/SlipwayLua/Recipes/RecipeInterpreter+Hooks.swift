@@ -4,7 +4,7 @@ extension RecipeInterpreter {
     /// Calls a hook with `arguments` under the hook budgets; returns its first result and what
     /// it logged. The stack is left as it was.
     func invoke(_ hook: HookReference, arguments: [ConfigValue]) throws -> HookResult {
-        guard let function = hooks[hook.id] else {
+        guard let function = hooks[hook.id]?.function else {
             throw RecipeError(kind: .invalid, location: hook.location, message: "hook '\(hook.name)' does not belong to this recipe session")
         }
         messages = []
@@ -32,7 +32,7 @@ extension RecipeInterpreter {
     /// `pipeline { ... }`) into a validated pipeline with the task's hooks and timeout.
     /// - Throws: ``RecipeError`` or ``PipelineValidationError``.
     func pipeline(for task: TaskDefinition, run: RunInfo) throws -> PipelineDefinition {
-        guard let function = hooks[task.pipeline.id] else {
+        guard let function = hooks[task.pipeline.id]?.function else {
             throw RecipeError(kind: .invalid, location: task.location, message: "task '\(task.name)' has no pipeline function")
         }
         resetDefinitions()
@@ -78,10 +78,7 @@ extension RecipeInterpreter {
     /// which every run uses): their Lua functions become garbage.
     func releaseHooks(of evaluation: Int32) {
         guard evaluation != fileGeneration else { return }
-        for (id, info) in hookInfo where info.generation == evaluation {
-            hooks[id] = nil
-            hookInfo[id] = nil
-        }
+        hooks = hooks.filter { $0.value.generation != evaluation }
     }
 
     /// This session's hook with the same name and place as `stored`, which may come from
@@ -89,7 +86,7 @@ extension RecipeInterpreter {
     /// from another folder): the same name, line, and file name.
     func hook(like stored: HookReference) -> HookReference? {
         func fileName(_ path: String) -> Substring { path.split(separator: "/").last ?? Substring(path) }
-        return hookInfo.values.filter {
+        return hooks.values.filter {
             $0.reference.name == stored.name && $0.reference.location.line == stored.location.line
                 && fileName($0.reference.location.file) == fileName(stored.location.file)
         }.max { $0.generation < $1.generation }?.reference

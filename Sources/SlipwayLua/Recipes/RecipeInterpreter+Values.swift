@@ -120,7 +120,7 @@ extension RecipeInterpreter {
         case .string(let v): stack.push(string: v)
         case .step(let id): stack.push(string: id.rawValue)
         case .hook(let ref):
-            if let function = hooks[ref.id] { function.push() } else { stack.pushNil() }
+            if let hook = hooks[ref.id] { hook.function.push() } else { stack.pushNil() }
         case .array(let items):
             stack.newTable(arrayCount: Int32(clamping: items.count))
             for (offset, item) in items.enumerated() {
@@ -142,10 +142,9 @@ extension RecipeInterpreter {
         lastHookID += 1
         let id = lastHookID
         stack.pushValue(at: index)
-        hooks[id] = state.reference(name: name, from: stack)
         let location = SourceLocation(file: resolveChunk(where_?.file ?? recipePath), line: where_?.line ?? 0)
         let reference = HookReference(id: id, name: name, location: location)
-        hookInfo[id] = (generation, reference)
+        hooks[id] = Hook(function: state.reference(name: name, from: stack), reference: reference, generation: generation)
         return reference
     }
 

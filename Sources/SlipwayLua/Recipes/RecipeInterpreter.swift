@@ -46,11 +46,16 @@ final class RecipeInterpreter {
     var pipelines: [PipelineDefinition] = []
     var pendingProblems: [PipelineValidationError.Problem] = []
     var tasks: [TaskDefinition] = []
-    var hooks: [Int: LuaReference] = [:]
-    /// Which evaluation made each hook (the file's own is ``fileGeneration``), and its handle,
-    /// so the hooks of one run's `pipeline(run)` can be freed when that run is over and a hook
-    /// stored from an earlier evaluation can be found again by name and place.
-    var hookInfo: [Int: (generation: Int32, reference: HookReference)] = [:]
+    /// A recipe function kept alive as a hook, with its handle and the evaluation that made it
+    /// (the file's own is ``fileGeneration``), so the hooks of one run's `pipeline(run)` can be
+    /// freed when that run is over and a stored hook can be found again by name and place.
+    struct Hook {
+        var function: LuaReference
+        var reference: HookReference
+        var generation: Int32
+    }
+
+    var hooks: [Int: Hook] = [:]
     var fileGeneration: Int32 = 0
     /// The last hook id handed out. Ids are never reused: a reference kept from a released run
     /// must not come to name another function.
