@@ -11,7 +11,7 @@ public import SlipwayRuntime
 /// `digest`, `media_type`, `tags`, `base`, `context` (the commit, branch, subdir a Git context
 /// reported) and `report` (the whole `BuildReport`); a `push { }` step sends the result to
 /// registries. `slipway build` is this step (and a push) run by the engine.
-public struct BuildStep: PluginKind, StepRunner {
+public struct BuildStep: PluginKind, StepRunner, PluginReferencing {
     public struct Configuration: Decodable, Sendable {
         /// A folder (relative to where `slipway run` is started), a Git locator or a tarball URL.
         public var context: String
@@ -36,8 +36,8 @@ public struct BuildStep: PluginKind, StepRunner {
         /// `host` (default) or `none`: the network RUN instructions get.
         public var network: NetworkMode?
         public var noCache: Bool?
-        /// `native` (default) or `buildah`.
-        public var builder: BuilderChoice?
+        /// The builder kind: `native` (default), `buildah`, or any Dockerfile builder registered.
+        public var builder: String?
         /// The most one layer of a base may unpack to (`16GiB` by default), all of an image
         /// (`64GiB`), and the space unpacking must leave free (`1GiB`).
         public var maxLayerSize: String?
@@ -49,7 +49,7 @@ public struct BuildStep: PluginKind, StepRunner {
     }
 
     public static let kind = "build"
-    public static let summary = "build a Dockerfile with the native builder (RUN in runc containers) from a folder, Git or a tarball"
+    public static let summary = "build a Dockerfile (with the builder kind named, native by default) from a folder, Git or a tarball"
     private let configuration: Configuration
     private let tags: [String]
     private let platform: Platform
@@ -103,21 +103,38 @@ public struct BuildStep: PluginKind, StepRunner {
         case "unconfined": seccomp = nil
         case let other: throw ConfigurationError(path: [.key("seccomp")], message: "'\(other)': expected default or unconfined")
         }
-        // buildah unpacks its bases and runs its steps itself: these would be dropped there.
-        if configuration.builder == .buildah {
-            let nativeOnly: [(String, Bool)] = [
-                ("max_layer_size", configuration.maxLayerSize != nil), ("max_image_size", configuration.maxImageSize != nil),
-                ("min_free_space", configuration.minFreeSpace != nil), ("seccomp", configuration.seccomp != nil),
-                ("build_contexts", !(configuration.buildContexts ?? [:]).isEmpty),
-            ]
-            for (key, given) in nativeOnly where given {
-                throw ConfigurationError(path: [.key(key)], message: "applies to the native builder only, not to builder = \"buildah\"")
-            }
+    }
+
+    /// The builder kind must be a Dockerfile builder the host knows, and one that honours every
+    /// key this step sets (buildah unpacks and runs by itself, so it refuses the limits).
+    public func checkReferences(in registry: PluginRegistry) throws {
+        let builder = try self.builder(in: registry)
+        let given: [(String, Bool)] = [
+            ("max_layer_size", configuration.maxLayerSize != nil), ("max_image_size", configuration.maxImageSize != nil),
+            ("min_free_space", configuration.minFreeSpace != nil), ("seccomp", configuration.seccomp != nil),
+            ("build_contexts", !(configuration.buildContexts ?? [:]).isEmpty),
+        ]
+        for (key, isGiven) in given where isGiven && builder.unsupportedKeys.contains(key) {
+            throw ConfigurationError(path: [.key(key)], message: "the \(builderKind) builder cannot honour it (the native builder can)")
         }
     }
 
+    private var builderKind: String { configuration.builder ?? NativeBuilder.kind }
+
+    private func builder(in registry: PluginRegistry) throws -> any DockerfileBuilding {
+        let kinds = registry.kinds(for: .builder).joined(separator: ", ")
+        guard let entry = registry.entry(builderKind) else {
+            throw ConfigurationError(path: [.key("builder")], message: "\(PluginError.unknownKind(builderKind)) (builders: \(kinds))")
+        }
+        guard entry.role == .builder,
+              let builder = try registry.instantiate(builderKind, configuration: .object([:]), path: [.key("builder")]) as? any DockerfileBuilding
+        else {
+            throw ConfigurationError(path: [.key("builder")], message: "'\(builderKind)' is not a Dockerfile builder (builders: \(kinds))")
+        }
+        return builder
+    }
+
     public func run(in context: StepContext) async throws -> StepOutput {
-        let store = try context.contentStore()
         let scratch = URL(fileURLWithPath: context.workDirectory).appendingPathComponent("contexts/\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: scratch) }
         if case .local = location {} else { context.logger.info("fetching context \(location)") }
@@ -143,18 +160,21 @@ public struct BuildStep: PluginKind, StepRunner {
         request.namedContexts = try await namedContexts(scratch: scratch, in: context)
         let logger = context.logger
         request.log = { line in logger.info("\(line)") }
-        let result = try await (configuration.builder ?? .native).build(request, store: store, registry: try context.registryClient())
-        context.logger.info("built \(result.manifest.digest) (\(result.report.layers.count) layers)")
+        guard let plugins = context.services.plugins else {
+            throw MissingServiceError(service: "plugin registry", step: context.stepID)
+        }
+        let report = try await builder(in: plugins).build(request, in: context)
+        context.logger.info("built \(report.digest) (\(report.layers.count) layers)")
         var fields: [String: ConfigValue] = [
-            "digest": .string(result.manifest.digest.description),
-            "media_type": .string(result.manifest.mediaType),
+            "digest": .string(report.digest),
+            "media_type": .string(report.mediaType),
             "tags": .array(tags.map { .string($0) }),
             "context": .object(materialized.facts.mapValues { .string($0) }),
             // The whole report (runtime and build-time bases, each layer's origin): what
             // base-image triggers and rebasing read, and what the run record keeps.
-            "report": try ConfigValue(encoding: result.report),
+            "report": try ConfigValue(encoding: report),
         ]
-        if let base = result.report.runtimeBase {
+        if let base = report.runtimeBase {
             fields["base"] = .object(["reference": .string(base.reference), "digest": .string(base.digest)])
         }
         return StepOutput(fields)

@@ -145,7 +145,7 @@ public struct BuildahDockerfileBuilder: Sendable {
         let final = try store.write(json: manifest, mediaType: MediaType.ociManifest)
         for tag in request.tags { try store.tag(tag, final) }
         let report = BuildReport(
-            digest: final.digest.description, runtimeBase: runtimeBase, buildTimeBases: buildTimeBases,
+            digest: final.digest.description, mediaType: final.mediaType, runtimeBase: runtimeBase, buildTimeBases: buildTimeBases,
             layers: origins(manifest.layers, diffIDs: config.rootfs.diffIDs, base: runtimeBase, newLayersKind: newLayersKind))
         return NativeDockerfileBuilder.Result(manifest: final, report: report)
     }

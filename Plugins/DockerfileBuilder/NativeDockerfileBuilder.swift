@@ -639,7 +639,7 @@ public struct NativeDockerfileBuilder: Sendable {
         let descriptor = try store.write(json: manifest, mediaType: MediaType.ociManifest)
         for tag in request.tags { try store.tag(tag, descriptor) }
         let report = BuildReport(
-            digest: descriptor.digest.description, runtimeBase: state.base, buildTimeBases: buildTimeBases, layers: state.origins)
+            digest: descriptor.digest.description, mediaType: descriptor.mediaType, runtimeBase: state.base, buildTimeBases: buildTimeBases, layers: state.origins)
         return Result(manifest: descriptor, report: report)
     }
 

@@ -11,6 +11,9 @@ public struct PipelineRunner: Sendable {
 
     public init(registry: PluginRegistry, options: RunOptions = RunOptions()) {
         self.registry = registry
+        var options = options
+        // Steps that name other plugins (a build's builder) find them in the run's registry.
+        options.services.plugins = registry
         self.options = options
     }
 

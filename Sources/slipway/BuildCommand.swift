@@ -50,7 +50,8 @@ struct BuildCommand: AsyncParsableCommand {
     @Option(help: "Layer compression: gzip (default, readable everywhere), zstd (much faster; needs containerd 1.5+ or Docker 23+), none.")
     var compression: CompressionOption = .gzip
     @Option(help: "Network for RUN steps: host (default; downloads work) or none (loopback only).") var network: NetworkOption = .host
-    @Option(help: "native (default) or buildah (the buildah command, vfs storage, chroot isolation).") var builder: BuilderOption = .native
+    @Option(help: "The builder kind: native (default) or buildah (the buildah command, vfs storage, chroot isolation); `slipway plugins` lists them.")
+    var builder = NativeBuilder.kind
     @Flag(help: "Build into the store only; do not push.") var noPush = false
     @Flag(help: "Make every layer anew instead of reusing what earlier builds made.") var noCache = false
     @Flag(help: "Print the build report as JSON.") var json = false
@@ -82,13 +83,17 @@ struct BuildCommand: AsyncParsableCommand {
                 throw ValidationError("--build-context \(entry): \(refusal)")
             }
         }
-        // buildah unpacks its bases and runs its steps itself: these would be dropped there.
-        if builder == .buildah {
-            for (flag, given) in [("--max-layer-size", maxLayerSize != nil), ("--max-image-size", maxImageSize != nil),
-                                  ("--min-free-space", minFreeSpace != nil), ("--security-opt", !securityOptions.isEmpty),
-                                  ("--build-context", !buildContexts.isEmpty)] where given {
-                throw ValidationError("\(flag) applies to the native builder only, not to --builder buildah")
-            }
+        // A builder that cannot honour a flag (buildah unpacks and runs by itself) refuses it.
+        let registry = try BuiltinPlugins.registry()
+        let kinds = registry.kinds(for: .builder)
+        guard kinds.contains(builder),
+              let found = try? registry.instantiate(builder, configuration: .object([:])) as? any DockerfileBuilding
+        else { throw ValidationError("--builder \(builder): expected one of \(kinds.joined(separator: ", "))") }
+        for (key, flag, given) in [("max_layer_size", "--max-layer-size", maxLayerSize != nil), ("max_image_size", "--max-image-size", maxImageSize != nil),
+                                   ("min_free_space", "--min-free-space", minFreeSpace != nil), ("seccomp", "--security-opt", !securityOptions.isEmpty),
+                                   ("build_contexts", "--build-context", !buildContexts.isEmpty)]
+        where given && found.unsupportedKeys.contains(key) {
+            throw ValidationError("\(flag) is not honoured by --builder \(builder) (the native builder honours it)")
         }
     }
 
@@ -156,7 +161,7 @@ struct BuildCommand: AsyncParsableCommand {
         var configuration: [String: ConfigValue] = [
             "context": .string(context), "file": .string(file), "tags": .array(references.map { .string($0.description) }),
             "compression": .string(compression.rawValue), "network": .string(network.rawValue), "no_cache": .bool(noCache),
-            "builder": .string(builder.rawValue),
+            "builder": .string(builder),
         ]
         var arguments: [String: ConfigValue] = [:]
         for pair in buildArgs {
@@ -284,9 +289,4 @@ enum CompressionOption: String, ExpressibleByArgument, CaseIterable {
 /// `--network` values.
 enum NetworkOption: String, ExpressibleByArgument, CaseIterable {
     case host, none
-}
-
-/// `--builder` values.
-enum BuilderOption: String, ExpressibleByArgument, CaseIterable {
-    case native, buildah
 }

@@ -6,7 +6,9 @@ import UtilitySteps
 
 /// Every plugin this binary ships with. Static on purpose: no discovery at run time.
 enum BuiltinPlugins {
-    static let all: [any PluginKind.Type] = UtilitySteps.all + [BuildStep.self, PushStep.self, GitContext.self, TarballContext.self]
+    static let all: [any PluginKind.Type] = UtilitySteps.all + [
+        BuildStep.self, NativeBuilder.self, BuildahBuilder.self, PushStep.self, GitContext.self, TarballContext.self,
+    ]
 
     static func registry() throws -> PluginRegistry {
         var registry = PluginRegistry()

@@ -21,7 +21,7 @@ struct BuildStepServiceTests {
     @Test func theBuildStepUsesTheStoreAndEpochTheHostGives() async throws {
         let context = try Scratch.files(["Dockerfile": "FROM scratch\nCOPY a.txt /a.txt\n", "a.txt": "a"])
         var plugins = PluginRegistry()
-        try plugins.register([BuildStep.self])
+        try plugins.register([BuildStep.self, NativeBuilder.self])
         let store = try Scratch.store()
         var services = HostServices()
         services.contentStore = store
@@ -50,7 +50,7 @@ struct BuildStepServiceTests {
     @Test func pushPublishesToAnOCILayout() async throws {
         let context = try Scratch.files(["Dockerfile": "FROM scratch\nCOPY a.txt /a.txt\n", "a.txt": "a"])
         var plugins = PluginRegistry()
-        try plugins.register([BuildStep.self, PushStep.self])
+        try plugins.register([BuildStep.self, NativeBuilder.self, PushStep.self])
         let layout = Scratch.location("published-layout")
         let location = SourceLocation(file: "services.lua", line: 1)
         let steps = pipeline(context).steps + [StepDefinition(
@@ -74,5 +74,55 @@ struct BuildStepServiceTests {
             try await PipelineRunner(registry: plugins).run(PipelineDefinition(name: "bad", steps: pipeline(context).steps + [bad], location: location), info: RunInfo(id: "r2"))
         }
         #expect(error.map { "\($0)" }?.contains("services.lua:9") == true && error.map { "\($0)" }?.contains("tags[1]: 'oci:': expected oci:/path/to/layout[:tag]") == true, "\(error.map { "\($0)" } ?? "")")
+    }
+
+    /// The build step finds its builder by kind in the run's registry: a builder registered by
+    /// an embedding program is used like the built-in ones, and a kind that is missing, plays
+    /// another role or cannot honour the step's keys is refused before the run, with file:line.
+    @Test func buildersAreFoundByKindInTheRegistry() async throws {
+        let context = try Scratch.files(["Dockerfile": "FROM scratch\nCOPY a.txt /a.txt\n", "a.txt": "a"])
+        var plugins = PluginRegistry()
+        try plugins.register([BuildStep.self, NativeBuilder.self, LabellingBuilder.self, PushStep.self])
+        let store = try Scratch.store()
+        var services = HostServices()
+        services.contentStore = store
+        services.registryClient = RegistryClient()
+        func build(_ extra: [String: ConfigValue]) -> PipelineDefinition {
+            var definition = pipeline(context)
+            guard case .object(var fields) = definition.steps[0].configuration else { return definition }
+            fields.merge(extra) { _, new in new }
+            definition.steps[0].configuration = .object(fields)
+            return definition
+        }
+        let report = try await PipelineRunner(registry: plugins, options: RunOptions(services: services))
+            .run(build(["builder": .string("labelling")]), info: RunInfo(id: "r1"))
+        #expect(report.status == .succeeded, "\(report.failure ?? "")")
+        let stored = try #require(try store.resolve(ImageReference(parsing: "local/app:1").description))
+        #expect(try store.config(of: store.manifest(stored.digest)).config?.labels?["built-by"] == "labelling")
+
+        for (extra, expected) in [
+            (["builder": ConfigValue.string("kaniko")], "services.lua:3: step 'image': builder: unknown plugin kind 'kaniko' (builders: labelling, native)"),
+            (["builder": .string("push")], "builder: 'push' is not a Dockerfile builder (builders: labelling, native)"),
+            (["builder": .string("labelling"), "seccomp": .string("unconfined")], "seccomp: the labelling builder cannot honour it (the native builder can)"),
+        ] {
+            let error = await #expect(throws: PipelineValidationError.self) {
+                try await PipelineRunner(registry: plugins).run(build(extra), info: RunInfo(id: "r2"))
+            }
+            #expect(error.map { "\($0)" }?.contains(expected) == true, "\(error.map { "\($0)" } ?? "")")
+        }
+    }
+}
+
+/// A Dockerfile builder an embedding program might add: the native one, with a label saying
+/// who built the image, and no seccomp setting of its own.
+private struct LabellingBuilder: PluginKind, DockerfileBuilding {
+    static let kind = "labelling"
+    init(configuration: NoBuilderConfiguration) {}
+    var unsupportedKeys: Set<String> { ["seccomp"] }
+
+    func build(_ request: BuildRequest, in context: StepContext) async throws -> BuildReport {
+        var request = request
+        request.labels["built-by"] = Self.kind
+        return try await NativeBuilder(configuration: NoBuilderConfiguration()).build(request, in: context)
     }
 }

@@ -31,7 +31,7 @@ struct BuildahBuilderTests {
         request.secretBuildArgs = ["TOKEN": "buildah-s3cret"]
         let lines = LineCollector()
         request.log = lines.add
-        let result = try await BuilderChoice.buildah.build(request, store: store, registry: RegistryClient())
+        let result = try await BuildahDockerfileBuilder(store: store, registry: RegistryClient()).build(request)
 
         #expect(result.report.runtimeBase == BaseImage(reference: "localhost/busybox:test", digest: base.manifest.digest.description))
         #expect(result.report.buildTimeBases.map(\.digest) == [base.manifest.digest.description])
@@ -43,7 +43,7 @@ struct BuildahBuilderTests {
         let baseLayers = try store.manifest(base.manifest.digest).layers.count
         #expect(result.report.layers.map(\.kind) == Array(repeating: .base, count: baseLayers) + [.copy])
         let withRun = try Scratch.files(["Dockerfile": "FROM localhost/busybox:test\nCOPY hello.txt /\nRUN true\n", "hello.txt": "hi\n"], label: "buildah-run")
-        let ran = try await BuilderChoice.buildah.build(BuildRequest(context: withRun), store: store, registry: RegistryClient())
+        let ran = try await BuildahDockerfileBuilder(store: store, registry: RegistryClient()).build(BuildRequest(context: withRun))
         #expect(ran.report.layers.map(\.kind) == Array(repeating: .base, count: baseLayers) + [.run])
 
         let root = Scratch.location("buildah-rootfs")
@@ -60,7 +60,7 @@ struct BuildahBuilderTests {
             .build(BuildRequest(context: try BusyboxImage.context(), tags: ["localhost/busybox:test"]))
         let context = try Scratch.files(["Dockerfile": "FROM localhost/busybox:test\nRUN exit 3\n"], label: "buildah-fail")
         let error = await #expect(throws: BuildahFailure.self) {
-            try await BuilderChoice.buildah.build(BuildRequest(context: context), store: store, registry: RegistryClient())
+            try await BuildahDockerfileBuilder(store: store, registry: RegistryClient()).build(BuildRequest(context: context))
         }
         #expect(error?.description.contains("exit status 3") == true, "\(error?.description ?? "")")
     }

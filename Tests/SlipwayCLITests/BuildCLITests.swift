@@ -98,7 +98,7 @@ struct BuildCLITests {
             (["--build-context", "files=\(assets.path)"], "has the name of this stage"),
             (["--build-context", "x=oci-layout:///tmp/layout"], "oci-layout:// contexts are not supported"),
             (["--build-context", "nothing"], "expected name=folder"),
-            (["--builder", "buildah", "--build-context", "assets=\(assets.path)"], "--build-context applies to the native builder only"),
+            (["--builder", "buildah", "--build-context", "assets=\(assets.path)"], "--build-context is not honoured by --builder buildah"),
         ] {
             let refused = try await slipway.run(["build", "--no-push"] + arguments + [context.path], environment: env)
             #expect(refused.status == 64, "\(arguments): \(refused.stderr)")

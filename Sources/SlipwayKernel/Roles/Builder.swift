@@ -1,13 +1,21 @@
-/// Turns a build context and a build spec into an image in the local content store.
-/// A builder makes no network pushes; publishing is a ``Publisher``'s separate step.
+/// Turns a build request (a context on disk and what to build from it) into an image in the
+/// local content store. A builder makes no network pushes; publishing is a ``Publisher``'s
+/// separate step. Builders are plugin kinds (`native`, `buildah`): a step that builds finds one
+/// by the kind its recipe names, so a new builder is a registration, not an edit.
+///
+/// The request type is the builder family's: Dockerfile builders share one (the kernel knows no
+/// Dockerfiles), and a step asks for the family it speaks.
 public protocol Builder: Sendable {
-    func build(_ buildContext: MaterializedContext, in context: StepContext) async throws -> BuildReport
+    associatedtype Request: Sendable
+    func build(_ request: Request, in context: StepContext) async throws -> BuildReport
 }
 
 /// What a build produced and what it was built from.
 public struct BuildReport: Sendable, Hashable, Codable {
     /// Digest of the image manifest in the local store.
     public var digest: String
+    /// The manifest's media type (OCI or Docker schema 2), as a push must declare it.
+    public var mediaType: String
     /// The final stage's base: what a base-image update rebuilds or rebases.
     public var runtimeBase: BaseImage?
     /// Bases of the other stages.
@@ -15,8 +23,9 @@ public struct BuildReport: Sendable, Hashable, Codable {
     /// One entry per layer, bottom first.
     public var layers: [LayerOrigin]
 
-    public init(digest: String, runtimeBase: BaseImage?, buildTimeBases: [BaseImage], layers: [LayerOrigin]) {
+    public init(digest: String, mediaType: String, runtimeBase: BaseImage?, buildTimeBases: [BaseImage], layers: [LayerOrigin]) {
         self.digest = digest
+        self.mediaType = mediaType
         self.runtimeBase = runtimeBase
         self.buildTimeBases = buildTimeBases
         self.layers = layers

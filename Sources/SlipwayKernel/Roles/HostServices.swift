@@ -37,3 +37,16 @@ public struct MissingServiceError: CategorizedError, Sendable, CustomStringConve
     public var category: ErrorCategory { .internal }
     public var description: String { "step '\(step)' needs the host's \(service), and the host gave none" }
 }
+
+/// The plugins the run's host knows: how a step finds the kinds its configuration names (a
+/// builder). The engine provides it for every run.
+public enum PluginRegistryService: HostServiceKey {
+    public typealias Value = PluginRegistry
+}
+
+extension HostServices {
+    public var plugins: PluginRegistry? {
+        get { self[PluginRegistryService.self] }
+        set { self[PluginRegistryService.self] = newValue }
+    }
+}

@@ -9,3 +9,12 @@ public protocol EnvironmentConsumer: StepRunner {}
 /// it run, and stopped when the run ends. Only steps that start something long-lived (a `cmd`
 /// container as a service) can; any other refuses `detach` before the run starts.
 public protocol DetachableStep: StepRunner {}
+
+/// A step whose configuration names other plugins (the `build` step's `builder`). Before the
+/// run, the validator hands it the registry so it can refuse a kind that is missing, plays
+/// another role, or cannot honour the rest of the configuration, with the recipe's file and
+/// line; at run time the step finds the same kinds through ``HostServices/plugins``.
+public protocol PluginReferencing: StepRunner {
+    /// - Throws: ``ConfigurationError`` naming the key that refers to the plugin.
+    func checkReferences(in registry: PluginRegistry) throws
+}

@@ -23,6 +23,9 @@ public struct PipelineValidator: Sendable {
                 if !step.options.env.isEmpty && !(runner is any EnvironmentConsumer) {
                     problems.append(Problem(location: step.location, step: step.id, message: "env: a '\(step.kind)' step runs no command to give an environment to"))
                 }
+                if let referencing = runner as? any PluginReferencing {
+                    try referencing.checkReferences(in: registry)
+                }
                 if step.options.detach && !(runner is any DetachableStep) {
                     problems.append(Problem(location: step.location, step: step.id, message: "detach: a '\(step.kind)' step cannot run detached (only steps that start a service, such as cmd, can)"))
                 }
