@@ -22,10 +22,10 @@ struct BaseResolver: Sendable {
         } catch {
             if let localPlatform {
                 throw from.failure(
-                    "base image \(reference) is \(localPlatform) in the store, not \(platform), and \(reference.registry) has no \(platform) image: \(error)",
-                    category: ErrorCategory.of(error))
+                    "base image \(reference) is \(localPlatform) in the store, not \(platform), and \(reference.registry) has no \(platform) image",
+                    cause: error)
             }
-            throw from.failure("base image \(reference) is not available from \(reference.registry): \(error)", category: ErrorCategory.of(error))
+            throw from.failure("base image \(reference) is not available from \(reference.registry)", cause: error)
         }
     }
 }

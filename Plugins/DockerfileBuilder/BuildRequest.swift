@@ -39,6 +39,9 @@ public struct BuildRequest: Sendable {
     public var namedContexts: [String: NamedContext] = [:]
     /// Receives the output of RUN steps, line by line.
     public var log: (@Sendable (String) -> Void)?
+    /// Receives the progress of long work (writing a layer): a label, the bytes done and the
+    /// total when known.
+    public var progress: (@Sendable (_ label: String, _ completed: Int64, _ total: Int64?) -> Void)?
 
     public init(
         context: URL, dockerfile: String = "Dockerfile", buildArgs: [String: String] = [:], target: String? = nil,
@@ -52,6 +55,14 @@ public struct BuildRequest: Sendable {
         self.tags = tags
         self.epoch = epoch
         self.compression = compression
+    }
+
+    /// What a layer writer tells as it goes, as ``progress`` entries named after the line
+    /// (`layer Dockerfile:4 COPY`); nil when nobody listens.
+    func layerProgress(for instruction: Instruction) -> (@Sendable (Int64, Int64) -> Void)? {
+        guard let progress else { return nil }
+        let label = "layer \(instruction.location) \(instruction.name)"
+        return { written, total in progress(label, written, total) }
     }
 
     /// BuildKit's automatic platform ARGs: usable in FROM at once, and in a stage after
@@ -96,7 +107,7 @@ public struct BuildRequest: Sendable {
         do {
             return try DirectoryTree(root: context).url(resolving: dockerfile)
         } catch let error as RootedPathError {
-            throw DockerfileError(location: SourceLocation(file: dockerfile, line: 0), message: "cannot read the Dockerfile: \(error)")
+            throw DockerfileError(location: SourceLocation(file: dockerfile, line: 0), message: "cannot read the Dockerfile", cause: error)
         }
     }
 
@@ -111,7 +122,7 @@ public struct BuildRequest: Sendable {
                 do {
                     url = try tree.regularFile(path)
                 } catch let error as RootedPathError {
-                    throw DockerfileError(location: SourceLocation(file: path, line: 0), message: "cannot read the ignore file: \(error)")
+                    throw DockerfileError(location: SourceLocation(file: path, line: 0), message: "cannot read the ignore file", cause: error)
                 }
             }
             guard let url, let data = FileManager.default.contents(atPath: url.path) else { return nil }

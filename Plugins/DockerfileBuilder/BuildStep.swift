@@ -160,6 +160,8 @@ public struct BuildStep: PluginKind, StepRunner, PluginReferencing {
         request.namedContexts = try await namedContexts(scratch: scratch, in: context)
         let logger = context.logger
         request.log = { line in logger.info("\(line)") }
+        let (sink, step) = (context.progress, context.stepID)
+        request.progress = { label, completed, total in sink.report(StepProgress(step: step, label: label, completed: completed, total: total)) }
         guard let plugins = context.services.plugins else {
             throw MissingServiceError(service: "plugin registry", step: context.stepID)
         }

@@ -90,14 +90,14 @@ public struct BuildahDockerfileBuilder: Sendable {
         do {
             text = try ShellWords(escape: dockerfile.escape, environment: globals).word(stage.base)
         } catch {
-            throw stage.from.failure("\(error)")
+            throw stage.from.failure("", cause: error)
         }
         if text.lowercased() == "scratch" { return nil }
         if dockerfile.stages.contains(where: { $0.name == text.lowercased() && $0.index < stage.index }) { return nil }
         do {
             return try ImageReference(parsing: text)
         } catch {
-            throw stage.from.failure("\(error)")
+            throw stage.from.failure("", cause: error)
         }
     }
 

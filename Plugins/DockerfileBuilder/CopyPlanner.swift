@@ -54,7 +54,7 @@ struct CopyPlanner {
             do {
                 placed = try options.place(target)
             } catch let error as RootedPathError {
-                throw instruction.failure("the destination: \(error)")
+                throw instruction.failure("the destination", cause: error)
             }
             target = placed.path
             wantsDirectory = wantsDirectory || placed.isDirectory
@@ -105,7 +105,7 @@ struct CopyPlanner {
                 do {
                     try LayerExtractor(limits: .init(allowDevices: false)).extract(url, into: unpacked)
                 } catch {
-                    throw instruction.failure("cannot unpack '\(match.written)': \(error)")
+                    throw instruction.failure("cannot unpack '\(match.written)'", cause: error)
                 }
                 let unpackedEntries = try DirectoryScanner.entries(of: unpacked, prefix: target)
                 fromArchives.formUnion(unpackedEntries.map(\.path))
@@ -292,7 +292,7 @@ struct CopyPlanner {
             do {
                 resolved = try tree.resolvedComponents(path)
             } catch let error as RootedPathError {
-                throw instruction.failure("\(error)")
+                throw instruction.failure("", cause: error)
             }
             let resolvedPath = resolved.joined(separator: "/")
             if !resolved.isEmpty {
@@ -351,8 +351,11 @@ struct CopyPlanner {
 }
 
 extension Instruction {
-    func failure(_ message: String, category: ErrorCategory = .invalidInput) -> DockerfileError {
-        DockerfileError(location: location, instruction: name, message: message, category: category)
+    /// - Parameters:
+    ///   - cause: the error behind it, kept as a value; its text follows `message`.
+    ///   - category: when nil, the cause's (if it says one), else invalid input.
+    func failure(_ message: String, cause: (any Error)? = nil, category: ErrorCategory? = nil) -> DockerfileError {
+        DockerfileError(location: location, instruction: name, message: message, cause: cause, category: category)
     }
 }
 

@@ -56,7 +56,7 @@ extension NativeDockerfileBuilder {
             do {
                 mount = try RunMount.parse(flag.value ?? "") { try words.word($0) }
             } catch {
-                throw instruction.failure("--mount=\(flag.value ?? ""): \(error)")
+                throw instruction.failure("--mount=\(flag.value ?? "")", cause: error)
             }
             var planned = RunMountPlan.Planned(mount: mount)
             plan.keyParts.append(
@@ -180,7 +180,7 @@ extension NativeDockerfileBuilder {
                 isFile = !found.isDirectory
             }
         } catch let error as RootedPathError {
-            throw instruction.failure("--mount: source \(path): \(error)")
+            throw instruction.failure("--mount: source \(path)", cause: error)
         }
         var planner = CopyPlanner(root: root, ignore: ignore, instruction: instruction)
         planner.keepsSourceOwners = from != nil

@@ -56,7 +56,7 @@ extension NativeDockerfileBuilder {
         do {
             result = try await runtime.run(container) { line in log?(line.text) }
         } catch let error as RuntimeError {
-            throw instruction.failure("\(error)")
+            throw instruction.failure("", cause: error)
         }
         guard result.status == 0, !Task.isCancelled else {
             try? FileManager.default.removeItem(at: result.changes)
@@ -68,15 +68,16 @@ extension NativeDockerfileBuilder {
         do {
             let (changes, store) = (result.changes, self.store)
             let options = LayerWriter.Options(compression: request.compression, epoch: request.epoch, keepOwnership: true)
+            let progress = request.layerProgress(for: instruction)
             (entries, written) = try await BlockingWork.run {
                 let entries = try DirectoryScanner.entries(of: changes)
-                let written = try LayerWriter(options: options).write(entries, into: store)
+                let written = try LayerWriter(options: options).write(entries, into: store, progress: progress)
                 try layerCache.adopt(changes, as: written.diffID)
                 return (entries, written)
             }
         } catch {
             try? FileManager.default.removeItem(at: result.changes)
-            throw instruction.failure("cannot make a layer of what the command wrote: \(error)")
+            throw instruction.failure("cannot make a layer of what the command wrote", cause: error)
         }
         let record = InstructionCache.Record(layer: written.descriptor, diffID: written.diffID)
         instructionCache.save(record, for: cacheKey)

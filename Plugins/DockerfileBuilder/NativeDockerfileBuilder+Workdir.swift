@@ -23,7 +23,7 @@ extension NativeDockerfileBuilder {
         do {
             placed = try destinationPlacer(of: state)(cleaned)
         } catch let error as RootedPathError {
-            throw instruction.failure("\(error)")
+            throw instruction.failure("", cause: error)
         }
         if placed.isDirectory { return false }
         let owner = try workdirOwner(of: state, for: instruction)
@@ -55,9 +55,9 @@ extension NativeDockerfileBuilder {
             let resolved = try ContainerUser.resolve(user, passwd: try file("etc/passwd", in: state), group: try file("etc/group", in: state))
             return (resolved.uid, resolved.gid)
         } catch let error as RuntimeError {
-            throw instruction.failure("USER \(user): \(error)")
+            throw instruction.failure("USER \(user)", cause: error)
         } catch let error as RootedPathError {
-            throw instruction.failure("USER \(user): \(error)")
+            throw instruction.failure("USER \(user)", cause: error)
         }
     }
 }

@@ -120,7 +120,7 @@ public struct NativeDockerfileBuilder: Sendable {
             } catch let error as LayerCache.UnpackError {
                 // Say which image the refused layer belongs to, and where the Dockerfile needed it.
                 let image = error.image ?? state.base.map { "the base image \($0.reference)" } ?? "this stage"
-                throw instruction.failure("cannot unpack a layer of \(image): \(error)")
+                throw instruction.failure("cannot unpack a layer of \(image)", cause: error)
             }
         }
         return state
@@ -134,7 +134,7 @@ public struct NativeDockerfileBuilder: Sendable {
         do {
             baseText = try words.word(stage.base)
         } catch {
-            throw stage.from.failure("\(error)")
+            throw stage.from.failure("", cause: error)
         }
         let platform = try stage.platform.map { try Platform(parsing: words.word($0)) } ?? request.platform
         if baseText.lowercased() == "scratch" {
@@ -155,7 +155,7 @@ public struct NativeDockerfileBuilder: Sendable {
         do {
             reference = try ImageReference(parsing: baseText)
         } catch {
-            throw stage.from.failure("\(error)")
+            throw stage.from.failure("", cause: error)
         }
         let descriptor = try await BaseResolver(store: store, registry: registry).resolve(reference, platform: platform, for: stage.from)
         let manifest = try store.manifest(descriptor.digest, what: "manifest of \(reference)")
@@ -312,7 +312,7 @@ public struct NativeDockerfileBuilder: Sendable {
             fromText = try instruction.flag("from").map { try words.word($0) }
         } catch {
             // Not silently copied from the context instead: the --from word must expand.
-            throw instruction.failure("--from: \(error)")
+            throw instruction.failure("--from", cause: error)
         }
         if let from = fromText {
             if let folder = namedFolder(from, in: dockerfile, request: request) {
@@ -405,7 +405,7 @@ public struct NativeDockerfileBuilder: Sendable {
         do {
             reference = try ImageReference(parsing: imageText)
         } catch {
-            throw instruction.failure("--from=\(from) names no earlier stage and is not an image reference: \(error)")
+            throw instruction.failure("--from=\(from) names no earlier stage and is not an image reference", cause: error)
         }
         let descriptor = try await BaseResolver(store: store, registry: registry).resolve(reference, platform: request.platform, for: instruction)
         let manifest = try store.manifest(descriptor.digest, what: "manifest of \(reference)")
@@ -436,7 +436,8 @@ public struct NativeDockerfileBuilder: Sendable {
         let store = self.store
         let options = LayerWriter.Options(compression: request.compression, epoch: request.epoch, keepOwnership: true)
         // Hashing and compressing keep cores busy for long: off the cooperative pool.
-        let written = try await BlockingWork.run { try LayerWriter(options: options).write(entries, into: store) }
+        let progress = request.layerProgress(for: instruction)
+        let written = try await BlockingWork.run { try LayerWriter(options: options).write(entries, into: store, progress: progress) }
         let record = InstructionCache.Record(layer: written.descriptor, diffID: written.diffID)
         instructionCache.save(record, for: digest)
         return record
@@ -480,9 +481,9 @@ public struct NativeDockerfileBuilder: Sendable {
             // A named user without a group gets its primary group from /etc/passwd (BuildKit).
             return (user.uid, user.gid)
         } catch let error as RuntimeError {
-            throw instruction.failure("--chown=\(text): \(error)")
+            throw instruction.failure("--chown=\(text)", cause: error)
         } catch let error as RootedPathError {
-            throw instruction.failure("--chown=\(text): \(error)")
+            throw instruction.failure("--chown=\(text)", cause: error)
         }
     }
 
@@ -537,7 +538,7 @@ public struct NativeDockerfileBuilder: Sendable {
         do {
             digest = try await HTTPDownload(url: url, limit: Self.addDownloadLimit).fetch(to: file)
         } catch {
-            throw instruction.failure("\(error)")
+            throw instruction.failure("", cause: error)
         }
         if let checksum = instruction.flag("checksum"), checksum != digest.description {
             throw instruction.failure("\(url) has checksum \(digest), not the \(checksum) that --checksum expects")
@@ -573,14 +574,14 @@ public struct NativeDockerfileBuilder: Sendable {
         do {
             checkout = GitCheckout(try GitLocator(parsing: source))
         } catch {
-            throw instruction.failure("\(error)")
+            throw instruction.failure("", cause: error)
         }
         checkout.keepsGitDirectory = try instruction.booleanFlag("keep-git-dir")
         do {
             let folder = try scratch.directory().appendingPathComponent(UUID().uuidString)
             return URL(fileURLWithPath: try await checkout.materialize(into: folder).directory)
         } catch {
-            throw instruction.failure("\(error)")
+            throw instruction.failure("", cause: error)
         }
     }
 

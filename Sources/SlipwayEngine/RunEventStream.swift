@@ -51,11 +51,30 @@ public final class RunEventStream: Sendable {
     }
 }
 
-/// Progress reported by plugins (`context.progress`), as `progress` events of the run.
-struct ProgressEvents: ProgressSink {
+/// Progress reported by plugins (`context.progress`), as `progress` events of the run. A
+/// download reports every buffer it receives; an entry's first and last reports always become
+/// events, and in between at most one per `interval`, so a log or a JSON reader is not flooded.
+final class ProgressEvents: ProgressSink {
     let stream: RunEventStream
+    let interval: Duration = .milliseconds(200)
+    private let lastEmitted = Mutex<[String: ContinuousClock.Instant]>([:])
+
+    init(stream: RunEventStream) { self.stream = stream }
 
     func report(_ progress: StepProgress) {
+        let key = "\(progress.step.rawValue)\u{0}\(progress.label)"
+        let finished = progress.total.map { progress.completed >= $0 } ?? false
+        let due = lastEmitted.withLock { last in
+            let now = ContinuousClock.now
+            if finished {
+                last[key] = nil
+                return true
+            }
+            if let previous = last[key], now - previous < interval { return false }
+            last[key] = now
+            return true
+        }
+        guard due else { return }
         stream.emit(.progress) {
             $0.step = progress.step
             $0.label = progress.label

@@ -25,10 +25,20 @@ extension StepContext {
         return store
     }
 
-    /// The host's registry client.
+    /// The host's registry client, reporting to this step: its retries and warnings are lines
+    /// of the step's log, and each blob it transfers is a progress entry of the step
+    /// (`pull sha256:…`, `push sha256:…`).
     /// - Throws: ``MissingServiceError`` when the host gave none.
     public func registryClient() throws -> RegistryClient {
         guard let client = services.registryClient else { throw MissingServiceError(service: "registry client", step: stepID) }
-        return client
+        let (sink, step) = (progress, stepID)
+        return client.reporting(to: logger) { transfer in
+            let label = "\(transfer.direction.rawValue) \(transfer.digest.short)"
+            switch transfer.phase {
+            case .started: sink.report(StepProgress(step: step, label: label, completed: 0, total: transfer.size))
+            case .transferred(let bytes): sink.report(StepProgress(step: step, label: label, completed: bytes, total: transfer.size))
+            case .finished: sink.report(StepProgress(step: step, label: label, completed: transfer.size, total: transfer.size))
+            }
+        }
     }
 }

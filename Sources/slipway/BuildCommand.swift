@@ -55,7 +55,7 @@ struct BuildCommand: AsyncParsableCommand {
     @Flag(help: "Build into the store only; do not push.") var noPush = false
     @Flag(help: "Make every layer anew instead of reusing what earlier builds made.") var noCache = false
     @Flag(help: "Print the build report as JSON.") var json = false
-    @Option(help: "How the build's events reach stderr: auto (plain, for now), plain (timestamped lines) or json (one event per line; Docs/Events.md).")
+    @Option(help: "How the build's events reach stderr: auto (tty on a terminal, else plain), tty (a live view of the running steps), plain (timestamped lines) or json (one event per line; Docs/Events.md).")
     var progress: ProgressMode = .auto
     @Option(help: ArgumentHelp("The most one layer of a base image may unpack to (default 16GiB).", valueName: "size"))
     var maxLayerSize: String?

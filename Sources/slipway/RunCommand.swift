@@ -37,7 +37,7 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Print the run report as JSON on stdout.")
     var json = false
 
-    @Option(help: "How the run's events reach stderr: auto (plain, for now), plain (timestamped lines) or json (one event per line; Docs/Events.md).")
+    @Option(help: "How the run's events reach stderr: auto (tty on a terminal, else plain), tty (a live view of the running steps), plain (timestamped lines) or json (one event per line; Docs/Events.md).")
     var progress: ProgressMode = .auto
 
     func validate() throws {

@@ -162,6 +162,33 @@ struct BuildCLITests {
         #expect(outputs["digest"] as? String == build.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         #expect((outputs["report"] as? [String: Any])?["layers"] != nil)
         #expect(events.contains { $0["kind"] as? String == "log" && ($0["text"] as? String)?.contains("uploaded 2") == true })
+        // Each blob the push sends is a progress entry of the push step, ending complete.
+        let pushed = events.filter { $0["kind"] as? String == "progress" && $0["step"] as? String == "push" }
+        #expect(pushed.contains { ($0["label"] as? String)?.hasPrefix("push ") == true && $0["completed"] as? Int == $0["total"] as? Int }, "\(pushed)")
+        // So is writing the COPY's layer, in content bytes (the 2 of a.txt).
+        #expect(events.contains { $0["kind"] as? String == "progress" && $0["label"] as? String == "layer Dockerfile:2 COPY" && $0["completed"] as? Int == 2 && $0["total"] as? Int == 2 })
+    }
+
+    /// `--progress auto` draws the live view on a terminal (here a pseudo-terminal made by
+    /// `script`) and plain lines through a pipe; `tty` insists on the view.
+    @Test func progressAutoIsALiveViewOnATerminalAndPlainOtherwise() async throws {
+        try Prerequisites.require(["script"])
+        let context = try Scratch.files(["Dockerfile": "FROM scratch\nCOPY a.txt /a.txt\n", "a.txt": "a\n"])
+        let env = ["SLIPWAY_STATE_DIR": Scratch.location("build-state").path, "TERM": "xterm"]
+        let command = [slipway.executable.path, "build", "--no-push", "--progress", "auto", context.path].map { "'\($0)'" }.joined(separator: " ")
+        let terminal = try await CommandRunner(executable: URL(fileURLWithPath: "/usr/bin/script"))
+            .run(["-qefc", command, "/dev/null"], environment: env)
+        #expect(terminal.status == 0, "\(terminal.stdout)")
+        // script merges the streams: the view's lines and the digest on stdout.
+        #expect(terminal.stdout.contains("✔ [build] build"), "\(terminal.stdout)")
+        #expect(terminal.stdout.contains("run succeeded"), "\(terminal.stdout)")
+        #expect(!terminal.stdout.contains("started (build)"), "\(terminal.stdout)")
+
+        let piped = try await slipway.run(["build", "--no-push", "--progress", "auto", context.path], environment: env)
+        #expect(piped.status == 0, "\(piped.stderr)")
+        #expect(piped.stderr.contains("[build] started (build)") && !piped.stderr.contains("\u{1B}["), "\(piped.stderr)")
+        let forced = try await slipway.run(["build", "--no-push", "--progress", "tty", context.path], environment: env)
+        #expect(forced.stderr.contains("✔ [build] build"), "\(forced.stderr)")
     }
 
     @Test func badDockerfileExitsSixtyFourWithFileAndLine() async throws {

@@ -39,4 +39,20 @@ public enum ErrorCategory: String, Sendable, Codable, CaseIterable {
 /// conform, so no caller maps errors by their type or their text.
 public protocol CategorizedError: Error {
     var category: ErrorCategory { get }
+    /// The error this one wraps (a registry's refusal behind a failed FROM), kept as a value so
+    /// a caller can still ask what it was; nil when this error is the first.
+    var cause: (any Error)? { get }
+}
+
+extension CategorizedError {
+    public var cause: (any Error)? { nil }
+}
+
+extension ErrorCategory {
+    /// `error` and what it wraps, outermost first (at most 16: a cycle cannot hang a report).
+    public static func chain(of error: any Error) -> [any Error] {
+        var chain: [any Error] = [error]
+        while chain.count < 16, let next = (chain.last as? any CategorizedError)?.cause { chain.append(next) }
+        return chain
+    }
 }

@@ -27,6 +27,15 @@ public struct LayerEntry: Sendable, Hashable {
     /// Extended attributes to carry (see ``ExtendedAttributes``), sorted by name.
     public var xattrs: [Xattr] = []
 
+    /// The bytes of a regular file's content (0 for anything else).
+    public var contentSize: Int64 {
+        switch content {
+        case .file(_, let size): size
+        case .bytes(let data): Int64(data.count)
+        default: 0
+        }
+    }
+
     public struct Xattr: Sendable, Hashable {
         public var name: String
         public var value: [UInt8]

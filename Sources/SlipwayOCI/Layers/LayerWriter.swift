@@ -37,8 +37,12 @@ public struct LayerWriter: Sendable {
     public init(options: Options = Options()) { self.options = options }
 
     /// Writes `entries` (sorted here) as one layer into `store`.
+    /// - Parameter progress: told after each entry the content bytes written so far and the
+    ///   total of the entries' contents.
     /// - Throws: ``OCIError`` naming the entry that could not be written.
-    public func write(_ entries: [LayerEntry], into store: ContentStore) throws -> Written {
+    public func write(
+        _ entries: [LayerEntry], into store: ContentStore, progress: ((_ written: Int64, _ total: Int64) -> Void)? = nil
+    ) throws -> Written {
         let sink = try LayerSink(store: store, compression: options.compression)
         ArchiveLocale.ensure()
         guard let archive = archive_write_new() else { throw OCIError.invalidContent("cannot create a tar writer") }
@@ -53,8 +57,12 @@ public struct LayerWriter: Sendable {
             }, nil)
         guard opened == ARCHIVE_OK else { throw OCIError.invalidContent("cannot open the tar writer") }
 
+        let total = entries.reduce(Int64(0)) { $0 + $1.contentSize }
+        var written: Int64 = 0
         for entry in entries.sorted(by: { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }) {
             try writeEntry(entry, to: archive, sink: sink)
+            written += entry.contentSize
+            progress?(written, total)
         }
         guard archive_write_close(archive) == ARCHIVE_OK else {
             throw sink.failure ?? OCIError.invalidContent("cannot finish the layer: \(Self.message(archive))")

@@ -82,7 +82,7 @@ actor Authenticator {
         do {
             response = try await httpClient.execute(request, timeout: .seconds(30))
         } catch {
-            throw RegistryError(kind: .transport, url: realm, message: "token request failed: \(error)")
+            throw RegistryError(kind: .transport, url: realm, message: "token request failed", cause: error)
         }
         let body = try await response.body.collect(upTo: 1 << 20)
         guard response.status == .ok else {

@@ -109,7 +109,7 @@ public struct CredentialStore: Sendable {
         do {
             try process.run()
         } catch {
-            throw RegistryError(kind: .unauthorized, url: registry, message: "credential helper docker-credential-\(name) cannot run: \(error)")
+            throw RegistryError(kind: .unauthorized, url: registry, message: "credential helper docker-credential-\(name) cannot run", cause: error)
         }
         try input.fileHandleForWriting.write(contentsOf: Data(registry.utf8))
         try input.fileHandleForWriting.close()

@@ -29,14 +29,14 @@ extension RegistryClient {
                 let response = try await send(.GET, url, registry: reference.registry, scopes: [Self.pullScope(reference.repository)])
                 guard response.status == .ok else { throw await failure(response, url: url, what: "cannot download blob \(descriptor.digest)") }
                 let writer = try store.writer(expected: descriptor.digest, size: descriptor.size, source: url)
-                report(descriptor, .started)
+                report(.pull, descriptor, .started)
                 do {
                     for try await buffer in response.body {
                         try buffer.withUnsafeReadableBytes { try writer.write($0) }
-                        report(descriptor, .transferred(writer.count))
+                        report(.pull, descriptor, .transferred(writer.count))
                     }
                     try writer.commit()
-                    report(descriptor, .finished("downloaded"))
+                    report(.pull, descriptor, .finished("downloaded"))
                     return
                 } catch {
                     writer.abort()
@@ -73,16 +73,16 @@ extension RegistryClient {
         _ descriptor: Descriptor, from store: ContentStore, to reference: ImageReference, mountFrom: [String] = []
     ) async throws -> UploadOutcome {
         if try await blobSize(descriptor.digest, in: reference) != nil {
-            report(descriptor, .finished("exists"))
+            report(.push, descriptor, .finished("exists"))
             return .existed
         }
         var attempt = 0
-        report(descriptor, .started)
+        report(.push, descriptor, .started)
         while true {
             attempt += 1
             do {
                 let outcome = try await uploadOnce(descriptor, from: store, to: reference, mountFrom: mountFrom.filter { $0 != reference.repository })
-                report(descriptor, .finished(outcome.rawValue))
+                report(.push, descriptor, .finished(outcome.rawValue))
                 return outcome
             } catch let error as RegistryError where error.kind == .transport || error.kind == .unavailable {
                 guard attempt < configuration.retry.maxAttempts else { throw error }

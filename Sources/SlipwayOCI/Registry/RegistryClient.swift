@@ -35,19 +35,21 @@ public struct RegistryClient: Sendable {
     /// One step of a blob transfer.
     public struct TransferProgress: Sendable {
         public enum Phase: Sendable { case started, transferred(Int64), finished(String) }
+        public enum Direction: String, Sendable { case pull, push }
+        public var direction: Direction
         public var digest: Digest
         public var size: Int64
         public var phase: Phase
     }
 
-    func report(_ descriptor: Descriptor, _ phase: TransferProgress.Phase) {
-        configuration.progress?(TransferProgress(digest: descriptor.digest, size: descriptor.size, phase: phase))
+    func report(_ direction: TransferProgress.Direction, _ descriptor: Descriptor, _ phase: TransferProgress.Phase) {
+        configuration.progress?(TransferProgress(direction: direction, digest: descriptor.digest, size: descriptor.size, phase: phase))
     }
 
     let httpClient: HTTPClient
     let authenticator: Authenticator
-    public let configuration: Configuration
-    let logger: Logger
+    public private(set) var configuration: Configuration
+    private(set) var logger: Logger
 
     /// The HTTP client registry clients share by default. AsyncHTTPClient's own connection
     /// retries are off: with them, a refused connection is retried silently until the request
@@ -68,6 +70,15 @@ public struct RegistryClient: Sendable {
         authenticator = Authenticator(credentials: credentials, httpClient: httpClient)
         self.configuration = configuration
         self.logger = logger
+    }
+
+    /// The same client (connections, credentials, token cache) with its log lines and transfer
+    /// progress sent elsewhere: a step's copy reports into that step's log and progress.
+    public func reporting(to logger: Logger, progress: (@Sendable (TransferProgress) -> Void)?) -> RegistryClient {
+        var copy = self
+        copy.logger = logger
+        copy.configuration.progress = progress
+        return copy
     }
 
     // MARK: URLs
@@ -120,7 +131,7 @@ public struct RegistryClient: Sendable {
                 throw CancellationError()
             } catch {
                 guard attempt < maxAttempts else {
-                    throw RegistryError(kind: .transport, url: url, message: "request failed after \(attempt) attempt(s): \(error)")
+                    throw RegistryError(kind: .transport, url: url, message: "request failed after \(attempt) attempt(s)", cause: error)
                 }
                 let delay = configuration.retry.delay(afterAttempt: attempt, retryAfter: nil)
                 logger.warning("\(method) \(url) failed (\(error)); retrying in \(DurationText.format(delay))")

@@ -12,16 +12,30 @@ public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible
     public var url: String
     public var status: Int?
     public var message: String
+    /// The transport's own error behind a `transport` failure, kept as a value.
+    public var cause: (any Error)? { underlying?.error }
+    private var underlying: Cause?
 
-    public init(kind: Kind, url: String, status: Int? = nil, message: String) {
+    public init(kind: Kind, url: String, status: Int? = nil, message: String, cause: (any Error)? = nil) {
         self.kind = kind
         self.url = url
         self.status = status
         self.message = message
+        self.underlying = cause.map(Cause.init)
     }
 
     public var description: String {
-        "\(url)" + (status.map { ": HTTP \($0)" } ?? "") + ": \(message)"
+        "\(url)" + (status.map { ": HTTP \($0)" } ?? "") + ": \(message)" + (cause.map { ": \($0)" } ?? "")
+    }
+
+    public static func == (lhs: RegistryError, rhs: RegistryError) -> Bool {
+        (lhs.kind, lhs.url, lhs.status, lhs.description) == (rhs.kind, rhs.url, rhs.status, rhs.description)
+    }
+
+    /// `catch` hands errors over as `any Error`, which is not Sendable; the transport's errors
+    /// are immutable values, so carrying one across is safe.
+    private struct Cause: @unchecked Sendable {
+        let error: any Error
     }
 }
 

@@ -5,8 +5,10 @@ import SlipwayKernel
 /// `--progress`: how a run's events reach the terminal (buildx's convention). Results stay on
 /// stdout whatever the mode; events go to stderr.
 enum ProgressMode: String, ExpressibleByArgument, CaseIterable {
-    /// plain today; a live terminal view is planned for terminals.
+    /// tty when stderr is a terminal that can move its cursor, plain otherwise.
     case auto
+    /// A live view of the running steps, redrawn in place (`TTYEventRenderer`).
+    case tty
     /// One timestamped line per event worth reading, prefixed with the step.
     case plain
     /// One JSON object per event and line (`Docs/Events.md`).
@@ -15,7 +17,11 @@ enum ProgressMode: String, ExpressibleByArgument, CaseIterable {
     /// The observer that renders events in this mode.
     func observer(minimumLevel: LogLine.Level = .info) -> any RunObserver {
         switch self {
-        case .auto, .plain: PlainEventRenderer(minimumLevel: minimumLevel)
+        case .auto:
+            TerminalSize.isInteractive(STDERR_FILENO, environment: ProcessInfo.processInfo.environment)
+                ? ProgressMode.tty.observer(minimumLevel: minimumLevel) : PlainEventRenderer(minimumLevel: minimumLevel)
+        case .tty: TTYEventRenderer.onStandardError(minimumLevel: minimumLevel)
+        case .plain: PlainEventRenderer(minimumLevel: minimumLevel)
         case .json: JSONEventRenderer()
         }
     }
