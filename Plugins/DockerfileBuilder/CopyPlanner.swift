@@ -31,18 +31,18 @@ struct CopyPlanner {
     /// under the destination, with the folders above it as the source has them.
     var keepsParents = false
 
-    struct Options {
+    struct Options: Sendable {
         var owner: (uid: UInt32, gid: UInt32)?
         var mode: UInt32?
         /// What the stage already has at a path (metadata only). An existing directory such as
         /// /tmp or a home folder goes into the layer as it is (mode, owner, xattrs), as Docker's
         /// and BuildKit's layers carry it, so whoever unpacks the layer keeps it; a missing one is
         /// created (with the --chown owner).
-        var existing: (String) throws -> LayerEntry? = { _ in nil }
+        var existing: @Sendable (String) throws -> LayerEntry? = { _ in nil }
         /// Where the destination really is in the stage (its directories' links followed inside
         /// the stage, as BuildKit does), and whether it is an existing directory there: then a
         /// single file goes into it (`COPY app /usr/bin`), as in Docker.
-        var place: (String) throws -> (path: String, isDirectory: Bool) = { ($0, false) }
+        var place: @Sendable (String) throws -> (path: String, isDirectory: Bool) = { ($0, false) }
     }
 
     func entries(sources: [String], destination: String, workdir: String, options: Options) throws -> [LayerEntry] {

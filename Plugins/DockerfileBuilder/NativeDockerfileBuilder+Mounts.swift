@@ -75,7 +75,7 @@ extension NativeDockerfileBuilder {
                     planned.bind = .layers(label: source.label, layers: source.layers, path: path)
                 } else {
                     // The build context (.dockerignore applied), or a named folder context.
-                    let (entries, isFile) = try bindEntries(
+                    let (entries, isFile) = try await bindEntries(
                         path, root: folder ?? request.context, ignore: folder == nil ? ignore : .none, from: mount.from, for: instruction)
                     // Bound files count by what they are, as COPY's do: an edit runs the RUN again
                     // (a named folder's by their bytes, being outside the context).
@@ -115,7 +115,7 @@ extension NativeDockerfileBuilder {
                     case .context(let planned, let file)?: (entries, isFile) = (planned, file)
                     case .layers(let label, let layers, let path)?:
                         let root = try await scratch.rootfs(of: label, layers: layers, store: store)
-                        (entries, isFile) = try bindEntries(path, root: root, ignore: .none, from: mount.from, for: instruction)
+                        (entries, isFile) = try await bindEntries(path, root: root, ignore: .none, from: mount.from, for: instruction)
                     case nil: continue
                     }
                     // A private copy (.dockerignore applied), so a read-write mount's writes go nowhere.
@@ -167,7 +167,7 @@ extension NativeDockerfileBuilder {
     /// The entries a bind mount shows: `path` in `root` (a folder's contents, or one file).
     private func bindEntries(
         _ path: String, root: URL, ignore: DockerIgnore, from: String?, for instruction: Instruction
-    ) throws -> (entries: [LayerEntry], isFile: Bool) {
+    ) async throws -> (entries: [LayerEntry], isFile: Bool) {
         let isFile: Bool
         do {
             let tree = DirectoryTree(root: root)
@@ -184,7 +184,8 @@ extension NativeDockerfileBuilder {
         }
         var planner = CopyPlanner(root: root, ignore: ignore, instruction: instruction)
         planner.keepsSourceOwners = from != nil
-        return (try planner.entries(sources: [path], destination: "/", workdir: "/", options: .init()), isFile)
+        let plan = planner
+        return (try await BlockingWork.run { try plan.entries(sources: [path], destination: "/", workdir: "/", options: .init()) }, isFile)
     }
 
     /// The persistent folder of a cache mount, locked as its `sharing` says: `shared` with

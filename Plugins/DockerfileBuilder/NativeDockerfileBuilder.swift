@@ -182,8 +182,8 @@ public struct NativeDockerfileBuilder: Sendable {
     /// empty image, as BuildKit starts such a stage.
     private func folderState(_ folder: URL, for instruction: Instruction, platform: Platform, request: BuildRequest) async throws -> StageState {
         var state = Self.scratchState(platform)
-        let entries = try CopyPlanner(root: folder, ignore: .none, instruction: instruction)
-            .entries(sources: ["."], destination: "/", workdir: "/", options: CopyPlanner.Options())
+        let planner = CopyPlanner(root: folder, ignore: .none, instruction: instruction)
+        let entries = try await BlockingWork.run { try planner.entries(sources: ["."], destination: "/", workdir: "/", options: CopyPlanner.Options()) }
         let layer = try await layer(of: entries, key: CacheKey("named-folder", parent: [], request: request), for: instruction, request: request)
         state.noteChanges(entries)
         state.append(layer, kind: .copy)
@@ -353,8 +353,11 @@ public struct NativeDockerfileBuilder: Sendable {
             planner.unpackArchives = true
             planner.scratch = try scratch.directory()
         }
-        var entries = sources.isEmpty ? [] : try planner.entries(
-            sources: sources, destination: destination, workdir: state.container.workingDir ?? "/", options: options)
+        // Planning walks the sources (and may unpack archives): off the cooperative pool.
+        let (plan, workdir, planOptions) = (planner, state.container.workingDir ?? "/", options)
+        var entries = sources.isEmpty ? [] : try await BlockingWork.run {
+            try plan.entries(sources: sources, destination: destination, workdir: workdir, options: planOptions)
+        }
         for url in urls {
             entries.append(try await download(url, to: destination, instruction: instruction, state: state, options: options, scratch: &scratch))
         }
@@ -363,9 +366,8 @@ public struct NativeDockerfileBuilder: Sendable {
             var gitPlanner = CopyPlanner(root: checkout, ignore: .none, instruction: instruction)
             gitPlanner.exclude = planner.exclude
             // The repository's files go into the destination folder, as BuildKit copies them.
-            entries += try gitPlanner.entries(
-                sources: ["."], destination: destination.hasSuffix("/") ? destination : destination + "/",
-                workdir: state.container.workingDir ?? "/", options: options)
+            let (plan, folder) = (gitPlanner, destination.hasSuffix("/") ? destination : destination + "/")
+            entries += try await BlockingWork.run { try plan.entries(sources: ["."], destination: folder, workdir: workdir, options: planOptions) }
         }
         for heredoc in instruction.heredocs {
             // Expanded as BuildKit does: variables only, quotes are the file's own text.
@@ -490,7 +492,7 @@ public struct NativeDockerfileBuilder: Sendable {
     /// Whether the stage has a path: from the paths this build wrote when it knows all of them
     /// (scratch-based stages), else from its layers as unpacked in the layer cache, resolved
     /// inside the stack (a symlink a base planted never reaches the host).
-    func pathIndex(of state: StageState) -> (String) throws -> LayerEntry? {
+    func pathIndex(of state: StageState) -> @Sendable (String) throws -> LayerEntry? {
         if let known = state.knownPaths { return { known[$0] } }
         let stack = LayerStack(state.unpackableLayers, cache: layerCache)
         return { path in
@@ -508,7 +510,7 @@ public struct NativeDockerfileBuilder: Sendable {
     /// Where a COPY destination lands in the stage: its parent directories resolved inside the
     /// stage (Debian's `/bin -> usr/bin` puts `COPY f /bin/f` at `usr/bin/f`, and a link a base
     /// planted cannot lead anywhere else), and the destination itself when it is a directory.
-    func destinationPlacer(of state: StageState) -> (String) throws -> (path: String, isDirectory: Bool) {
+    func destinationPlacer(of state: StageState) -> @Sendable (String) throws -> (path: String, isDirectory: Bool) {
         if let known = state.knownPaths { return { ($0, known[$0]?.content == .directory) } }
         let stack = LayerStack(state.unpackableLayers, cache: layerCache)
         return { path in
