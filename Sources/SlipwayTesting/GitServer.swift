@@ -69,7 +69,7 @@ public final class GitServer: Sendable {
             for (path, text) in commit.files {
                 let file = work.appendingPathComponent(path)
                 try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try text.write(to: file, atomically: true, encoding: .utf8)
+                try text.write(to: file, atomically: false, encoding: .utf8)
             }
             try await Shell.run("git", ["-C", work.path, "add", "-A"])
             try await Shell.run("git", env + ["-C", work.path, "commit", "-qm", "commit \(index)", "--date=@\(1_700_000_000 + index)"])

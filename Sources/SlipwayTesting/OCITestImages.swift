@@ -41,7 +41,7 @@ public enum OCITestImages {
 
     /// A tar of `files`, deterministic: sorted, owner 0, mtime 0.
     public static func tarball(_ files: [String: String]) throws -> Data {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-tar-\(UUID().uuidString)")
+        let folder = Scratch.location("tar")
         defer { try? FileManager.default.removeItem(at: folder) }
         for (path, content) in files {
             let file = folder.appendingPathComponent(path)

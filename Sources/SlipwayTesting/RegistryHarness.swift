@@ -29,7 +29,7 @@ public final class RegistryHarness: Sendable {
     /// - Throws: ``Prerequisites/Missing`` when `docker-registry` is not installed.
     public static func start(auth: Auth = .none) async throws -> RegistryHarness {
         try Prerequisites.require(["docker-registry"] + (auth.needsHtpasswd ? ["htpasswd"] : []))
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-registry-\(UUID().uuidString)")
+        let directory = Scratch.location("registry")
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("storage"), withIntermediateDirectories: true)
         let port = try freePort()
         var authSection = ""
@@ -37,7 +37,7 @@ public final class RegistryHarness: Sendable {
         case .none: break
         case .basic(let username, let password):
             let line = try await Shell.run("htpasswd", ["-Bbn", username, password])
-            try line.write(to: directory.appendingPathComponent("htpasswd"), atomically: true, encoding: .utf8)
+            try line.write(to: directory.appendingPathComponent("htpasswd"), atomically: false, encoding: .utf8)
             authSection = """
                 auth:
                   htpasswd:
@@ -74,7 +74,7 @@ public final class RegistryHarness: Sendable {
             \(authSection)
             """
         let configFile = directory.appendingPathComponent("config.yml")
-        try config.write(to: configFile, atomically: true, encoding: .utf8)
+        try config.write(to: configFile, atomically: false, encoding: .utf8)
         let logFile = directory.appendingPathComponent("registry.log")
         guard FileManager.default.createFile(atPath: logFile.path, contents: nil) else { throw CocoaError(.fileWriteUnknown) }
         let log = try FileHandle(forWritingTo: logFile)

@@ -1,8 +1,25 @@
 public import Foundation
 public import SlipwayOCI
 
-/// Throwaway files and folders for tests, under the system temporary directory.
+/// Throwaway files and folders for tests, in one folder per test process under the system
+/// temporary directory (`slipway-tests-<pid>`), removed when the process exits: a full run
+/// writes gigabytes (Debian roots, stores, layer caches), and a developer machine must not
+/// fill up after a few runs. `SLIPWAY_KEEP_SCRATCH=1` keeps it, to look at after a failure.
 public enum Scratch {
+    /// The process's scratch folder, made (and its removal at exit arranged) on first use.
+    public static let root: URL = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-tests-\(getpid())")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        if ProcessInfo.processInfo.environment["SLIPWAY_KEEP_SCRATCH"] == nil {
+            atexit { Scratch.removeRoot() }
+        }
+        return url
+    }()
+
+    private static func removeRoot() {
+        try? FileManager.default.removeItem(at: root)
+    }
+
     /// A new, empty folder named `slipway-<label>-<uuid>`.
     public static func directory(_ label: String) throws -> URL {
         let url = location(label)
@@ -12,7 +29,7 @@ public enum Scratch {
 
     /// A fresh path (not created) named `slipway-<label>-<uuid>`, for tools that create it.
     public static func location(_ label: String) -> URL {
-        FileManager.default.temporaryDirectory.appendingPathComponent("slipway-\(label)-\(UUID().uuidString)")
+        root.appendingPathComponent("slipway-\(label)-\(UUID().uuidString)")
     }
 
     /// A folder holding `files` (relative path → text).
@@ -21,7 +38,8 @@ public enum Scratch {
         for (name, text) in files {
             let file = folder.appendingPathComponent(name)
             try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try text.write(to: file, atomically: true, encoding: .utf8)
+            // Not atomically: Foundation leaves the folder of each atomic write behind in /tmp.
+            try text.write(to: file, atomically: false, encoding: .utf8)
         }
         return folder
     }

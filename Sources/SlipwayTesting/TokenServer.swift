@@ -31,7 +31,7 @@ public final class TokenServer: Sendable {
 
     public static func start(username: String, password: String) async throws -> TokenServer {
         try Prerequisites.require(["openssl"])
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-token-\(UUID().uuidString)")
+        let directory = Scratch.location("token")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let keyFile = directory.appendingPathComponent("key.pem")
         let certificate = directory.appendingPathComponent("cert.pem")

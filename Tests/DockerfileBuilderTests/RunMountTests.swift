@@ -105,7 +105,7 @@ struct RunMountTests {
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("data/written").path), "a rw bind writes to a copy")
 
         // The bound files are part of the RUN's cache key: an edit runs it again.
-        try "edited\n".write(to: folder.appendingPathComponent("data/a.txt"), atomically: true, encoding: .utf8)
+        try "edited\n".write(to: folder.appendingPathComponent("data/a.txt"), atomically: false, encoding: .utf8)
         let edited = try await runs.unpack(try await build(store, folder), from: store)
         #expect(try String(contentsOf: edited.appendingPathComponent("copied"), encoding: .utf8) == "edited\n")
     }

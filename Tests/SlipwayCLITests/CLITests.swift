@@ -102,7 +102,7 @@ struct CLITests {
     @Test func valuesFilesAndSetMerge() async throws {
         let file = try recipe(#"return pipeline { name = values.app.name .. "-" .. values.app.tier, steps = {} }"#)
         let yaml = URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent("values.yaml")
-        try "app:\n  name: shop\n  tier: dev\n".write(to: yaml, atomically: true, encoding: .utf8)
+        try "app:\n  name: shop\n  tier: dev\n".write(to: yaml, atomically: false, encoding: .utf8)
         let result = try await slipway.run(["plan", file, "--values", yaml.path, "--set", "app.tier=prod"])
         #expect(result.stdout.contains("pipeline 'shop-prod'"))
     }

@@ -12,7 +12,7 @@ struct ImageCLITests {
 
     @Test func copyPullPushListInspectTagRemoveCollect() async throws {
         let registry = try await RegistryHarness.start()
-        let layout = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-cli-layout-\(UUID().uuidString)")
+        let layout = Scratch.location("cli-layout")
         let image = try OCITestImages.write(into: try ContentStore(root: layout), files: ["hello": "world"], tag: "v1")
         let env = ["SLIPWAY_STATE_DIR": stateDir()]
         let base = "\(registry.address)/cli/base:1"
@@ -84,12 +84,12 @@ struct ImageCLITests {
 
     @Test func credentialsFromDockerConfigReachTheCLI() async throws {
         let registry = try await RegistryHarness.start(auth: .basic(username: "carol", password: "s3cret-pass"))
-        let config = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-cli-docker-\(UUID().uuidString)")
+        let config = Scratch.location("cli-docker")
         try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
         let auth = Data("carol:s3cret-pass".utf8).base64EncodedString()
         try #"{"auths":{"\#(registry.address)":{"auth":"\#(auth)"}}}"#.write(
-            to: config.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
-        let layout = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-cli-layout-\(UUID().uuidString)")
+            to: config.appendingPathComponent("config.json"), atomically: false, encoding: .utf8)
+        let layout = Scratch.location("cli-layout")
         _ = try OCITestImages.write(into: try ContentStore(root: layout), files: ["a": "b"], tag: "v1")
         let ok = try await slipway.run(
             ["image", "copy", "oci:\(layout.path):v1", "\(registry.address)/private:1"],
@@ -103,7 +103,7 @@ struct ImageCLITests {
     }
 
     @Test func digestMatchesSha256sum() async throws {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-digest-\(UUID().uuidString)")
+        let file = Scratch.location("digest")
         try Data((0..<1_000_000).map { UInt8(truncatingIfNeeded: $0 * 7) }).write(to: file)
         let ours = try await slipway.run(["digest", file.path])
         let theirs = try await Shell.run("sha256sum", [file.path])
@@ -117,13 +117,13 @@ struct ImageCLIConcurrencyAndFormatTests {
 
     @Test func twoProcessesPullingIntoOneStoreAgree() async throws {
         let registry = try await RegistryHarness.start()
-        let layout = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-cli-layout-\(UUID().uuidString)")
+        let layout = Scratch.location("cli-layout")
         _ = try OCITestImages.write(into: try ContentStore(root: layout), files: ["big": String(repeating: "z", count: 2_000_000)], tag: "v1")
         let reference = "\(registry.address)/shared:1"
-        let setup = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-cli-setup-\(UUID().uuidString)").path
+        let setup = Scratch.location("cli-setup").path
         #expect(try await slipway.run(["image", "copy", "oci:\(layout.path):v1", reference], environment: ["SLIPWAY_STATE_DIR": setup]).status == 0)
 
-        let shared = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-cli-shared-\(UUID().uuidString)").path
+        let shared = Scratch.location("cli-shared").path
         async let first = slipway.run(["image", "pull", reference], environment: ["SLIPWAY_STATE_DIR": shared])
         async let second = slipway.run(["image", "pull", reference], environment: ["SLIPWAY_STATE_DIR": shared])
         let results = try await [first, second]
@@ -138,10 +138,10 @@ struct ImageCLIConcurrencyAndFormatTests {
     @Test func dockerFormatOnRequest() async throws {
         try Prerequisites.require(["skopeo"])
         let registry = try await RegistryHarness.start()
-        let layout = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-cli-layout-\(UUID().uuidString)")
+        let layout = Scratch.location("cli-layout")
         _ = try OCITestImages.write(into: try ContentStore(root: layout), files: ["a": "b"], tag: "v1")
         let reference = "\(registry.address)/docker/format:1"
-        let state = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-cli-state-\(UUID().uuidString)").path
+        let state = Scratch.location("cli-state").path
         let copy = try await slipway.run(["image", "copy", "--format", "docker", "oci:\(layout.path):v1", reference], environment: ["SLIPWAY_STATE_DIR": state])
         #expect(copy.status == 0, "\(copy.stderr)")
         let raw = try await Shell.run("skopeo", ["inspect", "--tls-verify=false", "--raw", "docker://\(reference)"])

@@ -39,10 +39,11 @@ struct DockerIgnoreTests {
     @Test func dockerfileSpecificIgnoreFileWins() throws {
         let context = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-ignore-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: context, withIntermediateDirectories: true)
-        try "*.md\n".write(to: context.appendingPathComponent(".dockerignore"), atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: context) }
+        try "*.md\n".write(to: context.appendingPathComponent(".dockerignore"), atomically: false, encoding: .utf8)
         let read = { (path: String) in try? String(contentsOf: context.appendingPathComponent(path), encoding: .utf8) }
         #expect(try DockerIgnore.load(dockerfile: "Dockerfile", reading: read).excludes("README.md"))
-        try "*.txt\n".write(to: context.appendingPathComponent("Dockerfile.prod.dockerignore"), atomically: true, encoding: .utf8)
+        try "*.txt\n".write(to: context.appendingPathComponent("Dockerfile.prod.dockerignore"), atomically: false, encoding: .utf8)
         let specific = try DockerIgnore.load(dockerfile: "Dockerfile.prod", reading: read)
         #expect(specific.excludes("notes.txt"))
         #expect(!specific.excludes("README.md"))

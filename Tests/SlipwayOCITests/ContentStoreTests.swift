@@ -89,7 +89,7 @@ struct ContentStoreTests {
 struct ContentStoreInteropTests {
     @Test func skopeoAndUmociReadOurLayout() async throws {
         try Prerequisites.require(["skopeo", "umoci"])
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-interop-\(UUID().uuidString)")
+        let root = Scratch.location("interop")
         let store = try ContentStore(root: root)
         let image = try OCITestImages.write(into: store, files: ["etc/motd": "welcome\n", "bin/tool": "#!/bin/sh\n"], tag: "v1")
 
@@ -104,7 +104,7 @@ struct ContentStoreInteropTests {
 
     @Test func weReadALayoutSkopeoWrote() async throws {
         try Prerequisites.require(["skopeo"])
-        let source = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-src-\(UUID().uuidString)")
+        let source = Scratch.location("src")
         let destination = source.deletingLastPathComponent().appendingPathComponent("slipway-dst-\(UUID().uuidString)")
         let store = try ContentStore(root: source)
         let image = try OCITestImages.write(into: store, files: ["a": "1"], tag: "v1")

@@ -187,7 +187,7 @@ struct LayerExtractorHostileTests {
     /// Extracts into `parent/root` and returns (error text, parent) so tests can check that
     /// nothing appeared beside the root.
     func extract(_ name: String, limits: LayerExtractor.Limits = .init()) -> (String?, URL) {
-        let parent = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-hostile-\(UUID().uuidString)")
+        let parent = Scratch.location("hostile")
         do {
             try LayerExtractor(limits: limits).extract(Self.fixtures.appendingPathComponent(name), into: parent.appendingPathComponent("root"))
             return (nil, parent)

@@ -53,7 +53,7 @@ struct RegistryAuthTests {
         let config = try folder()
         let auth = Data("\(Self.user):\(Self.password)".utf8).base64EncodedString()
         try #"{"auths":{"\#(registry.address)":{"auth":"\#(auth)"}}}"#.write(
-            to: config.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+            to: config.appendingPathComponent("config.json"), atomically: false, encoding: .utf8)
         try await pushAndPull(registry, credentials: CredentialStore(environment: ["DOCKER_CONFIG": config.path]))
     }
 
@@ -63,7 +63,7 @@ struct RegistryAuthTests {
         try FileManager.default.createDirectory(at: runtime.appendingPathComponent("containers"), withIntermediateDirectories: true)
         let auth = Data("\(Self.user):\(Self.password)".utf8).base64EncodedString()
         try #"{"auths":{"\#(registry.address)":{"auth":"\#(auth)"}}}"#.write(
-            to: runtime.appendingPathComponent("containers/auth.json"), atomically: true, encoding: .utf8)
+            to: runtime.appendingPathComponent("containers/auth.json"), atomically: false, encoding: .utf8)
         try await pushAndPull(
             registry, credentials: CredentialStore(environment: ["XDG_RUNTIME_DIR": runtime.path, "DOCKER_CONFIG": "/nonexistent"]))
     }
@@ -77,11 +77,11 @@ struct RegistryAuthTests {
             read host
             [ "$host" = "\(registry.address)" ] || exit 1
             printf '{"ServerURL":"%s","Username":"\(Self.user)","Secret":"\(Self.password)"}' "$host"
-            """.write(to: helper, atomically: true, encoding: .utf8)
+            """.write(to: helper, atomically: false, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: helper.path)
         let config = try folder()
         try #"{"credHelpers":{"\#(registry.address)":"slipwaytest"}}"#.write(
-            to: config.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+            to: config.appendingPathComponent("config.json"), atomically: false, encoding: .utf8)
         try await pushAndPull(
             registry, credentials: CredentialStore(environment: ["DOCKER_CONFIG": config.path, "PATH": bin.path + ":/usr/bin:/bin"]))
     }
@@ -103,7 +103,7 @@ struct RegistryBearerTokenTests {
         let tokens = try await TokenServer.start(username: "bob", password: "builder")
         let registry = try await RegistryHarness.start(
             auth: .token(realm: tokens.realm, service: tokens.service, issuer: tokens.issuer, certificate: tokens.certificate))
-        let store = try ContentStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("slipway-bearer-\(UUID().uuidString)"))
+        let store = try ContentStore(root: Scratch.location("bearer"))
         let image = try OCITestImages.write(into: store, files: ["a": "token-protected"])
         let credentials = CredentialStore(explicit: [registry.address: Credential(username: "bob", password: "builder")], environment: [:])
         let client = RegistryClient(credentials: credentials)

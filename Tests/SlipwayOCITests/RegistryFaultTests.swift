@@ -9,7 +9,7 @@ struct RegistryFaultTests {
     let quickRetries = RegistryClient.Configuration(retry: RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(20)))
 
     func image(size: Int) throws -> (ContentStore, OCITestImages.Written) {
-        let store = try ContentStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("slipway-fault-\(UUID().uuidString)"))
+        let store = try ContentStore(root: Scratch.location("fault"))
         var payload = ""
         for index in 0..<(size / 16) { payload += String(format: "%015d\n", index) }
         return (store, try OCITestImages.write(into: store, files: ["payload": payload]))

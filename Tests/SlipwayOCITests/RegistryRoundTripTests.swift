@@ -19,7 +19,7 @@ struct RegistryRoundTripTests {
 
         let raw = try await Shell.run("skopeo", ["inspect", "--tls-verify=false", "--raw", "docker://\(reference)"])
         #expect(Digest.sha256(of: Data(raw.utf8)) == image.manifest.digest)
-        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-skopeo-\(UUID().uuidString)")
+        let copy = Scratch.location("skopeo")
         try await Shell.run("skopeo", ["copy", "--src-tls-verify=false", "docker://\(reference)", "oci:\(copy.path):copied"])
         let copied = try ContentStore(root: copy)
         let copiedManifest = try JSONDecoder().decode(ImageManifest.self, from: copied.data(try #require(try copied.resolve("copied")).digest))
