@@ -39,8 +39,13 @@ public struct PipelineRunner: Sendable {
             $0.pipeline = pipeline.name
             $0.steps = pipeline.steps.count
         }
-        let scheduler = Scheduler(pipeline: pipeline, runners: runners, options: options, log: log, workDirectory: workDirectory)
+        let resources = RunResources()
+        let scheduler = Scheduler(
+            pipeline: pipeline, runners: runners, options: options, log: log, workDirectory: workDirectory, resources: resources)
         let outcome = await scheduler.run()
+        // Services and the run network stop however the run ended; in a task of its own so that
+        // a cancelled run (Ctrl-C) still waits for its containers to stop.
+        await Task.detached { await resources.close() }.value
 
         var report = RunReport(
             runID: info.id, pipeline: pipeline.name, status: outcome.status, steps: outcome.results, failure: outcome.failure,

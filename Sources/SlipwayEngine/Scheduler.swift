@@ -22,6 +22,7 @@ struct Scheduler: Sendable {
     let options: RunOptions
     let log: RunLog
     let workDirectory: String
+    let resources: RunResources
 
     private var events: RunEventStream { log.events }
 
@@ -171,11 +172,12 @@ struct Scheduler: Sendable {
         let runID = events.runID
         let progress = ProgressEvents(stream: events)
         let environment = step.options.env
-        let (clock, services) = (options.clock, options.services)
+        let (clock, services, resources, detach) = (options.clock, options.services, self.resources, step.options.detach)
         return { attempt in
             StepContext(
                 runID: runID, stepID: step.id, attempt: attempt, logger: logger, workDirectory: workDirectory, inputs: inputs,
-                environment: environment, secrets: declared, progress: progress, clock: clock, services: services)
+                environment: environment, secrets: declared, progress: progress, clock: clock, services: services,
+                detach: detach, resources: resources)
         }
     }
 }

@@ -257,6 +257,34 @@ struct PipelineRunnerTests {
         #expect(report.step("after")?.status == .skipped)
     }
 
+    /// Detached steps leave their services running for the steps after them; the engine stops
+    /// them when the run ends, newest first and before the shared network they joined, whether
+    /// the run succeeded or failed.
+    @Test(arguments: [false, true]) func detachedServicesAreReleasedWhenTheRunEnds(failing: Bool) async throws {
+        var detached = StepOptions()
+        detached.detach = true
+        func service(_ name: String, after: [String] = [], mode: String = "serve") -> StepDefinition {
+            StepDefinition(
+                id: StepID(name), kind: ServiceStep.kind, configuration: .object(["name": .string(prefix + name), "mode": .string(mode)]),
+                options: mode == "serve" ? detached : StepOptions(), dependencies: after.map { StepID($0) },
+                location: SourceLocation(file: "engine.lua", line: 3))
+        }
+        let pipeline = PipelineDefinition(
+            name: "services",
+            steps: [service("db"), service("web", after: ["db"]), service("probe", after: ["web"], mode: failing ? "fail" : "probe")],
+            location: SourceLocation(file: "engine.lua", line: 1))
+        let report = try await PipelineRunner(registry: TestRegistry.make(adding: [ServiceStep.self]))
+            .run(pipeline, info: RunInfo(id: "run-services"))
+        #expect(report.status == (failing ? .failed : .succeeded))
+        #expect(report.step("web")?.status == .succeeded)
+        if !failing {
+            // While the steps ran, nothing had been released yet.
+            #expect(report.step("probe")?.output?.fields["released"] == .array([]))
+        }
+        let released = await ServiceStep.Releases.shared.names(prefix: prefix)
+        #expect(released == [prefix + "web", prefix + "db", prefix + "network"])
+    }
+
     @Test func secretsNeverAppearInLogs() async throws {
         let sink = CapturingObserver()
         var options = StepOptions()
@@ -305,4 +333,42 @@ struct PlainStep: PluginKind, StepRunner {
     static let kind = "test.plain"
     init(configuration: Configuration) {}
     func run(in context: StepContext) async throws -> StepOutput { .empty }
+}
+
+/// Pretends to start a service on a shared network: with `detach`, it registers its stop with the
+/// run's resources and returns; `probe` reports what was released so far; `fail` fails.
+struct ServiceStep: PluginKind, DetachableStep {
+    struct Configuration: Decodable, Sendable {
+        var name: String
+        var mode: String
+    }
+
+    actor Releases {
+        static let shared = Releases()
+        private var names: [String] = []
+        func add(_ name: String) { names.append(name) }
+        func names(prefix: String) -> [String] { names.filter { $0.hasPrefix(prefix) } }
+    }
+
+    static let kind = "test.service"
+    let configuration: Configuration
+    init(configuration: Configuration) { self.configuration = configuration }
+
+    func run(in context: StepContext) async throws -> StepOutput {
+        let name = configuration.name
+        let prefix = String(name.prefix { $0 != "-" }) + "-"
+        switch configuration.mode {
+        case "probe":
+            let released = await Releases.shared.names(prefix: prefix)
+            return StepOutput(["released": .array(released.map { .string($0) })])
+        case "fail":
+            throw StepFailure(step: context.stepID, message: "the test failed")
+        default:
+            #expect(context.detach)
+            _ = try await context.resources.shared(
+                "network", make: { prefix + "network" }, release: { await Releases.shared.add($0) })
+            try await context.resources.onRelease(name) { await Releases.shared.add(name) }
+            return .empty
+        }
+    }
 }

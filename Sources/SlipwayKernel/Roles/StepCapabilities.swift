@@ -8,6 +8,9 @@ public protocol EnvironmentConsumer: StepRunner {}
 /// A step that can run detached (`detach = true`): started, left running while the steps after
 /// it run, and stopped when the run ends. Only steps that start something long-lived (a `cmd`
 /// container as a service) can; any other refuses `detach` before the run starts.
+///
+/// The step reads ``StepContext/detach``; when it is set, the step starts its work, registers
+/// how to stop it with ``StepContext/resources`` (``RunResources/onRelease(_:_:)``) and returns.
 public protocol DetachableStep: StepRunner {}
 
 /// A step whose configuration names other plugins (the `build` step's `builder`). Before the

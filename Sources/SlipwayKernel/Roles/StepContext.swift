@@ -22,13 +22,19 @@ public struct StepContext: Sendable {
     public var services: HostServices
     /// What the step waits on: the run's clock (a test's manual one in engine tests).
     public var clock: any Clock<Duration>
+    /// Whether the step was asked to run detached (``DetachableStep``): start, register the stop
+    /// with ``resources``, and return while the thing it started goes on running.
+    public var detach: Bool
+    /// What outlives this step but not the run (services, the run network), released by the
+    /// engine when the run ends.
+    public var resources: RunResources
     private let secrets: [String: String]
 
     public init(
         runID: String, stepID: StepID, attempt: Int = 1, logger: Logger, workDirectory: String,
         inputs: [StepID: StepOutput] = [:], environment: [String: String] = [:], secrets: [String: String] = [:],
         progress: any ProgressSink = DiscardingProgressSink(), clock: any Clock<Duration> = ContinuousClock(),
-        services: HostServices = HostServices()
+        services: HostServices = HostServices(), detach: Bool = false, resources: RunResources = RunResources()
     ) {
         self.runID = runID
         self.stepID = stepID
@@ -41,6 +47,8 @@ public struct StepContext: Sendable {
         self.progress = progress
         self.clock = clock
         self.services = services
+        self.detach = detach
+        self.resources = resources
     }
 
     /// A secret the step declared in `secrets = {...}`.
