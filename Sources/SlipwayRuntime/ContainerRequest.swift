@@ -16,6 +16,13 @@ public struct ContainerRequest: Sendable {
     public var seccomp: SeccompProfile? = .buildDefault
     /// Mounted for this run only; what is written under them is not in the changes.
     public var mounts: [ContainerMount] = []
+    /// A prepared network namespace to join (a run network's); when set, `network` is not used.
+    public var attachment: NetworkAttachment?
+    /// Every capability, no system-call filter, no masked paths, every device: Docker's
+    /// `--privileged`, for `cmd` steps that ask for it (never for build steps).
+    public var privileged = false
+    /// The run the container belongs to, recorded in its bundle for the next start's clean-up.
+    public var runID: String?
 
     public init(
         lowers: [URL], command: [String], environment: [String] = [], workingDirectory: String = "/", user: String = "",

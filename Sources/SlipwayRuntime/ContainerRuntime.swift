@@ -30,9 +30,28 @@ public struct ContainerRuntime: Sendable {
         }
     }
 
-    /// Runs `request` to completion, streaming its output lines to `output`.
-    /// Cancelling the task kills the container; its bundle and mount are always cleaned up.
+    /// Runs `request` to completion, streaming its output lines to `output`, and hands back its
+    /// changes. Cancelling the task kills the container; its bundle and mount are always cleaned up.
     public func run(_ request: ContainerRequest, output: @escaping @Sendable (ContainerOutput) -> Void) async throws -> ContainerResult {
+        let container = try await start(request, output: output)
+        let status: Int32
+        do {
+            status = try await withTaskCancellationHandler {
+                try await container.wait()
+            } onCancel: {
+                container.signal(SIGKILL)
+            }
+        } catch {
+            await container.remove()
+            throw error
+        }
+        return ContainerResult(status: status, changes: try await container.takeChanges())
+    }
+
+    /// Starts `request` and returns while it runs: an overlay root over the cached layers with a
+    /// throwaway upper directory, a bundle labelled with this process and the run, and
+    /// `runc run` in the foreground of a child process whose output lines go to `output`.
+    public func start(_ request: ContainerRequest, output: @escaping @Sendable (ContainerOutput) -> Void) async throws -> RunningContainer {
         try Self.checkPrerequisites(runc: runc)
         let id = "slipway-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
         let bundle = bundles.appendingPathComponent(String(id))
@@ -40,30 +59,86 @@ public struct ContainerRuntime: Sendable {
         let upper = bundle.appendingPathComponent("upper")
         let work = bundle.appendingPathComponent("work")
         for folder in [rootfs, upper, work] { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
-        defer { try? FileManager.default.removeItem(at: bundle) }
-
-        let overlay = try OverlayMount.mount(
-            lowers: request.lowers, upper: upper, work: work, target: rootfs, links: bundle.appendingPathComponent("l"))
-        let status: Int32
-        let created: [String]
         do {
-            defer { overlay.unmount() }
+            // Labelled before anything is mounted, so a crash from here on is swept up.
+            try ContainerOwner.current(run: request.runID).write(into: bundle)
+        } catch {
+            try? FileManager.default.removeItem(at: bundle)
+            throw RuntimeError.setup("cannot write the container's bundle in \(bundles.path): \(error)")
+        }
+        let overlay: OverlayMount
+        do {
+            overlay = try OverlayMount.mount(
+                lowers: request.lowers, upper: upper, work: work, target: rootfs, links: bundle.appendingPathComponent("l"))
+        } catch {
+            try? FileManager.default.removeItem(at: bundle)
+            throw error
+        }
+        do {
             let tree = DirectoryTree(root: rootfs)
-            created = try prepareMountPoints(tree, request: request)
+            let created = try prepareMountPoints(tree, request: request)
             let user = try ContainerUser.resolve(request.user, in: tree)
             let spec = spec(for: request, rootfs: rootfs, user: user)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(spec).write(to: bundle.appendingPathComponent("config.json"))
-            status = try await launch(id: String(id), bundle: bundle, output: output)
+            let exit = try launch(id: String(id), bundle: bundle, output: output)
+            return RunningContainer(id: String(id), bundle: bundle, runtime: self, overlay: overlay, mountPoints: created, exit: exit)
+        } catch {
+            overlay.unmount()
+            try? FileManager.default.removeItem(at: bundle)
+            throw error
         }
-        removeMountPoints(created, from: upper)
-        // The caller owns the changes; move them out of the bundle before it is removed.
-        let changes = bundles.appendingPathComponent(String(id) + ".changes")
-        guard rename(upper.path, changes.path) == 0 else {
-            throw RuntimeError.setup("cannot keep the container's changes: \(String(cString: strerror(errno)))")
+    }
+
+    /// Removes what containers of dead Slipway processes left behind (a crash, `kill -9`): their
+    /// runc state (which kills anything still running in them), root mounts and bundles, and
+    /// the changes of RUN steps that never became layers. Containers of live processes, this
+    /// one included, are left alone.
+    /// - Returns: the ids of the containers removed.
+    @discardableResult
+    public func sweep() async -> [String] {
+        let runtime = self
+        return await BlockingWork.run {
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: runtime.bundles.path) else { return [] }
+            var removed: [String] = []
+            for name in names.sorted() where name.hasPrefix("slipway-") && !name.hasSuffix(".changes") {
+                let bundle = runtime.bundles.appendingPathComponent(name)
+                // A bundle without an owner is one being made right now, or one from before
+                // bundles were labelled: only the latter is old enough to be sure of.
+                if let owner = ContainerOwner.read(from: bundle) {
+                    if owner.isAlive { continue }
+                } else if Self.age(of: bundle) < 3600 {
+                    continue
+                }
+                runtime.deleteState(of: name)
+                let rootfs = bundle.appendingPathComponent("rootfs")
+                if umount2(rootfs.path, 0) != 0 { _ = umount2(rootfs.path, Int32(MNT_DETACH)) }
+                try? FileManager.default.removeItem(at: bundle)
+                try? FileManager.default.removeItem(at: runtime.bundles.appendingPathComponent(name + ".changes"))
+                removed.append(name)
+            }
+            return removed
         }
-        return ContainerResult(status: status, changes: changes)
+    }
+
+    /// `runc delete --force`: kills the container if it still runs and forgets it. Blocking.
+    func deleteState(of id: String) {
+        guard FileManager.default.fileExists(atPath: stateRoot.appendingPathComponent(id).path) else { return }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.executablePath(runc) ?? runc)
+        process.arguments = ["--root", stateRoot.path, "delete", "--force", id]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return }
+        process.waitUntilExit()
+    }
+
+    private static func age(of url: URL) -> TimeInterval {
+        var info = stat()
+        guard lstat(url.path, &info) == 0 else { return 0 }
+        return Date().timeIntervalSince1970 - TimeInterval(info.st_mtim.tv_sec)
     }
 
     // MARK: Bundle
@@ -76,16 +151,24 @@ public struct ContainerRuntime: Sendable {
         if !environment.contains(where: { $0.hasPrefix("HOME=") }) { environment.append("HOME=\(user.home)") }
         var namespaces = ["pid", "ipc", "uts", "mount"].map { RuntimeSpec.Namespace(type: $0) }
         var mounts = RuntimeSpec.Mount.standard
-        switch request.network {
-        case .none:
-            namespaces.append(RuntimeSpec.Namespace(type: "network"))
-        case .host:
+        if let attachment = request.attachment {
+            namespaces.append(RuntimeSpec.Namespace(type: "network", path: attachment.namespace.path))
+            let files = [("/etc/hosts", attachment.hosts)] + (attachment.resolvConf.map { [("/etc/resolv.conf", $0)] } ?? [])
+            for (target, source) in files {
+                mounts.append(RuntimeSpec.Mount(destination: target, type: "bind", source: source.path, options: ["rbind", "ro", "nosuid", "nodev"]))
+            }
+        } else {
+            switch request.network {
+            case .none:
+                namespaces.append(RuntimeSpec.Namespace(type: "network"))
+            case .host:
             // The host's name resolution, read-only, so downloads work as on the host.
             // runc resolves mount destinations inside the root itself (securejoin).
-            let tree = DirectoryTree(root: rootfs)
-            for file in ["/etc/resolv.conf", "/etc/hosts"]
-            where Self.isRegularFile(URL(fileURLWithPath: file)) && ((try? tree.locate(file)) ?? nil) != nil {
-                mounts.append(RuntimeSpec.Mount(destination: file, type: "bind", source: file, options: ["rbind", "ro", "nosuid", "nodev"]))
+                let tree = DirectoryTree(root: rootfs)
+                for file in ["/etc/resolv.conf", "/etc/hosts"]
+                where Self.isRegularFile(URL(fileURLWithPath: file)) && ((try? tree.locate(file)) ?? nil) != nil {
+                    mounts.append(RuntimeSpec.Mount(destination: file, type: "bind", source: file, options: ["rbind", "ro", "nosuid", "nodev"]))
+                }
             }
         }
         mounts += request.mounts.map(\.runtimeMount)
@@ -93,15 +176,17 @@ public struct ContainerRuntime: Sendable {
             process: RuntimeSpec.Process(
                 user: RuntimeSpec.User(uid: user.uid, gid: user.gid, additionalGids: user.groups),
                 args: request.command, env: environment, cwd: request.workingDirectory,
-                capabilities: .buildDefault,
-                rlimits: [Self.openFileLimit()]),
+                capabilities: request.privileged ? .all : .buildDefault,
+                rlimits: [Self.openFileLimit()],
+                noNewPrivileges: !request.privileged),
             root: RuntimeSpec.Root(path: rootfs.path),
             hostname: request.hostname,
             mounts: mounts,
             linux: RuntimeSpec.Linux(
-                namespaces: namespaces, maskedPaths: RuntimeSpec.maskedPaths, readonlyPaths: RuntimeSpec.readonlyPaths,
-                resources: RuntimeSpec.Resources(devices: [RuntimeSpec.DeviceRule(allow: false, access: "rwm")]),
-                seccomp: request.seccomp))
+                namespaces: namespaces, maskedPaths: request.privileged ? [] : RuntimeSpec.maskedPaths,
+                readonlyPaths: request.privileged ? [] : RuntimeSpec.readonlyPaths,
+                resources: RuntimeSpec.Resources(devices: [RuntimeSpec.DeviceRule(allow: request.privileged, access: "rwm")]),
+                seccomp: request.privileged ? nil : request.seccomp))
     }
 
     /// Mount targets and the working directory must exist in the root. The ones made here only
@@ -115,8 +200,9 @@ public struct ContainerRuntime: Sendable {
             for name in ["proc", "dev", "sys"] {
                 created += try tree.makeDirectories(name)
             }
-            if request.network == .host {
-                for name in ["etc/resolv.conf", "etc/hosts"] {
+            if request.network == .host || request.attachment != nil {
+                let names = request.attachment.map { $0.resolvConf == nil ? ["etc/hosts"] : ["etc/resolv.conf", "etc/hosts"] }
+                for name in names ?? ["etc/resolv.conf", "etc/hosts"] {
                     // No /etc yet: skip the mount rather than make a directory the command may make too.
                     guard let etc = try tree.locate("etc"), etc.isDirectory else { continue }
                     if let made = try tree.createFile(name) { created.append(made) }
@@ -140,22 +226,12 @@ public struct ContainerRuntime: Sendable {
         return created
     }
 
-    /// Takes the mount points made for this run out of the upper directory (children first),
-    /// leaving anything the process itself put there. The paths are resolved ones, so no
-    /// symlink lies on the way.
-    private func removeMountPoints(_ created: [String], from upper: URL) {
-        for name in created.reversed() {
-            let path = upper.appendingPathComponent(name).path
-            if rmdir(path) != 0 {
-                var info = stat()
-                if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size == 0 { unlink(path) }
-            }
-        }
-    }
-
     // MARK: Process
 
-    private func launch(id: String, bundle: URL, output: @escaping @Sendable (ContainerOutput) -> Void) async throws -> Int32 {
+    /// Spawns `runc run` and returns the task that forwards its output and ends with its status.
+    private func launch(
+        id: String, bundle: URL, output: @escaping @Sendable (ContainerOutput) -> Void
+    ) throws -> Task<Int32, any Error> {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.executablePath(runc) ?? runc)
         let pidFile = bundle.appendingPathComponent("init.pid")
@@ -166,26 +242,23 @@ public struct ContainerRuntime: Sendable {
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        let (status, runtimeErrors) = await withTaskCancellationHandler {
+        return Task {
             async let stdout = Self.forward(out.fileHandleForReading, as: .stdout, to: output)
             async let stderr = Self.forward(err.fileHandleForReading, as: .stderr, to: output)
-            let (_, errors) = await (stdout, stderr)
+            let (_, runtimeErrors) = await (stdout, stderr)
             await BlockingWork.run { process.waitUntilExit() }
             let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-            return (status, errors)
-        } onCancel: {
-            Self.kill(pidFile: pidFile)
-        }
-        // The process never ran (bad command, missing binary): say what runc said.
-        if status != 0, let failure = runtimeErrors.last {
-            let message = failure.range(of: "msg=").map { String(failure[$0.upperBound...]) } ?? failure
-            var text = message.trimmingCharacters(in: CharacterSet(charactersIn: "\"")).replacingOccurrences(of: "\\\"", with: "\"")
-            for prefix in ["runc run failed: ", "unable to start container process: "] where text.hasPrefix(prefix) {
-                text = String(text.dropFirst(prefix.count))
+            // The process never ran (bad command, missing binary): say what runc said.
+            if status != 0, let failure = runtimeErrors.last {
+                let message = failure.range(of: "msg=").map { String(failure[$0.upperBound...]) } ?? failure
+                var text = message.trimmingCharacters(in: CharacterSet(charactersIn: "\"")).replacingOccurrences(of: "\\\"", with: "\"")
+                for prefix in ["runc run failed: ", "unable to start container process: "] where text.hasPrefix(prefix) {
+                    text = String(text.dropFirst(prefix.count))
+                }
+                throw text.hasPrefix("exec: ") ? RuntimeError.cannotStart(text) : RuntimeError.runtime(text)
             }
-            throw text.hasPrefix("exec: ") ? RuntimeError.cannotStart(text) : RuntimeError.runtime(text)
+            return status
         }
-        return status
     }
 
     /// Passes each line on; returns runc's own error lines (`time="..." level=error msg="..."`),
@@ -201,24 +274,6 @@ public struct ContainerRuntime: Sendable {
     }
 
     private static func isRuntimeError(_ line: String) -> Bool { line.hasPrefix("time=\"") && line.contains("level=error") }
-
-    /// SIGKILL to the container's init process: the kernel then ends everything in its PID
-    /// namespace, and `runc run` returns (137) and removes the container. runc writes the pid
-    /// file only once the process has started, so a cancel that comes early waits for it
-    /// (on a Dispatch thread, for up to 10 s) rather than missing the container.
-    private static func kill(pidFile: URL) {
-        DispatchQueue.global().async {
-            for _ in 0..<200 {
-                if let text = try? String(contentsOf: pidFile, encoding: .utf8),
-                    let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1
-                {
-                    Glibc.kill(pid, SIGKILL)
-                    return
-                }
-                usleep(50_000)
-            }
-        }
-    }
 
     /// As many open files as Docker gives (2^20), but never more than this process may have:
     /// runc cannot raise a hard limit.

@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 
 /// An overlayfs mount of read-only layers under a writable upper directory.
-struct OverlayMount {
+struct OverlayMount: Sendable {
     let target: URL
     let upper: URL
 

@@ -17,6 +17,19 @@ public struct RuntimeSpec: Codable, Sendable, Hashable {
         public var capabilities: Capabilities
         public var rlimits: [Rlimit]
         public var noNewPrivileges = true
+
+        public init(
+            user: User, args: [String], env: [String], cwd: String, capabilities: Capabilities, rlimits: [Rlimit],
+            noNewPrivileges: Bool = true
+        ) {
+            self.user = user
+            self.args = args
+            self.env = env
+            self.cwd = cwd
+            self.capabilities = capabilities
+            self.rlimits = rlimits
+            self.noNewPrivileges = noNewPrivileges
+        }
     }
 
     public struct User: Codable, Sendable, Hashable {
@@ -44,6 +57,16 @@ public struct RuntimeSpec: Codable, Sendable, Hashable {
         public static let buildDefault = Capabilities([
             "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
             "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+        ])
+
+        /// Every capability the kernel knows: `privileged = true` on a `cmd` step only.
+        public static let all = Capabilities([
+            "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID",
+            "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN",
+            "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
+            "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME",
+            "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP",
+            "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
         ])
     }
 
