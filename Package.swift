@@ -96,6 +96,11 @@ let package = Package(
             path: "Plugins/RegistryPublisher", swiftSettings: strict),
 
         .target(
+            name: "ContainerSteps",
+            dependencies: ["SlipwayKernel", "SlipwayOCI", "SlipwayRuntime", .product(name: "Logging", package: "swift-log")],
+            path: "Plugins/ContainerSteps", swiftSettings: strict),
+
+        .target(
             name: "SlipwayTesting",
             dependencies: [
                 "SlipwayKernel", "SlipwayEngine", "SlipwayLua", "SlipwayOCI", .product(name: "Logging", package: "swift-log"),
@@ -108,7 +113,7 @@ let package = Package(
         .executableTarget(
             name: "slipway",
             dependencies: [
-                "SlipwayKernel", "SlipwayLua", "SlipwayEngine", "SlipwayOCI", "SlipwayDockerfile", "SlipwayRuntime", "UtilitySteps", "DockerfileBuilder", "RegistryPublisher", "BuildContexts",
+                "SlipwayKernel", "SlipwayLua", "SlipwayEngine", "SlipwayOCI", "SlipwayDockerfile", "SlipwayRuntime", "UtilitySteps", "DockerfileBuilder", "RegistryPublisher", "BuildContexts", "ContainerSteps",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -135,6 +140,13 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "BuildContextsTests", dependencies: ["BuildContexts", "SlipwayKernel", "SlipwayTesting", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+        .testTarget(
+            name: "ContainerStepsTests",
+            dependencies: [
+                "ContainerSteps", "DockerfileBuilder", "RegistryPublisher", "SlipwayRuntime", "SlipwayOCI", "SlipwayEngine", "SlipwayKernel",
+                "SlipwayTesting", "SlipwayLua",
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "SlipwayCLITests", dependencies: ["SlipwayTesting", "SlipwayOCI"],

@@ -17,6 +17,9 @@ packages=(
   openssl         # makes the token server's signing certificate in tests
   runc            # runs RUN steps in containers (crun does not work with these cgroups)
   busybox-static  # the demo's base image and the tests' container base
+  containernetworking-plugins # run networks for cmd steps: bridge, host-local, loopback, portmap
+  iptables        # which the bridge (outbound NAT) and portmap plugins program
+  iproute2        # ip: removes a run's bridge when the run ends or after a crash
   zstd            # the tests compress tarball contexts with it
   xz-utils        # and with xz
   git             # Git build contexts (and the tests' git daemon)

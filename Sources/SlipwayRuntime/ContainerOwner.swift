@@ -17,19 +17,24 @@ struct ContainerOwner: Codable, Sendable, Hashable {
         return ContainerOwner(pid: pid, started: startTime(of: pid) ?? 0, run: run)
     }
 
-    /// Whether the owner is still running (the same process, not a later one with its pid).
+    /// Whether the owner is still running: the same process (not a later one with its pid),
+    /// and not a zombie (killed, its parent not yet having reaped it).
     var isAlive: Bool {
-        guard kill(pid, 0) == 0 || errno == EPERM else { return false }
-        return Self.startTime(of: pid) == started
+        guard let fields = Self.statFields(of: pid), fields.count > 19 else { return false }
+        return fields[0] != "Z" && UInt64(fields[19]) == started
     }
 
     static func startTime(of pid: Int32) -> UInt64? {
+        guard let fields = statFields(of: pid), fields.count > 19 else { return nil }
+        return UInt64(fields[19])
+    }
+
+    /// Fields 3… of `/proc/<pid>/stat` (after "pid (comm)"): the state first, the start time 20th.
+    private static func statFields(of pid: Int32) -> [Substring]? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let close = text.lastIndex(of: ")")
         else { return nil }
-        // After "pid (comm)" come fields 3…; the start time is field 22.
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        return fields.count > 19 ? UInt64(fields[19]) : nil
+        return text[text.index(after: close)...].split(separator: " ")
     }
 
     func write(into bundle: URL) throws {

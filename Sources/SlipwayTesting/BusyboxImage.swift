@@ -10,7 +10,7 @@ public enum BusyboxImage {
 
     public static let applets = [
         "sh", "echo", "cat", "rm", "mkdir", "touch", "chown", "chmod", "ln", "ls", "id", "printf", "mv", "cp", "true",
-        "false", "test", "sed", "tr", "wc", "sort", "head", "env", "tar", "gzip", "sleep", "find", "grep", "dd", "stat", "nc", "timeout", "seq",
+        "false", "test", "sed", "tr", "wc", "sort", "head", "env", "tar", "gzip", "sleep", "find", "grep", "dd", "stat", "nc", "timeout", "seq", "httpd", "wget", "hostname", "kill",
     ]
 
     public static let dockerfile = """

@@ -1,4 +1,5 @@
 public import Foundation
+import Glibc
 import SlipwayKernel
 
 /// Runs a built executable (the `slipway` CLI) the way a user would, capturing its output.
@@ -22,11 +23,13 @@ public struct CommandRunner: Sendable {
 
     /// Runs with `arguments` in `directory`, waiting for exit. Output is read concurrently so a
     /// chatty process cannot fill a pipe and stall.
-    /// - Parameter interruptWhenStderrContains: send SIGINT (as Ctrl-C would) once stderr shows
-    ///   this text.
+    /// - Parameters:
+    ///   - interruptWhenStderrContains: send `signal` (SIGINT, as Ctrl-C would) once stderr
+    ///     shows this text.
+    ///   - signal: what to send; SIGKILL stands for a crash.
     public func run(
         _ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:],
-        interruptWhenStderrContains marker: String? = nil
+        interruptWhenStderrContains marker: String? = nil, signal: Int32 = SIGINT
     ) async throws -> Result {
         let process = Process()
         process.executableURL = executable
@@ -49,7 +52,7 @@ public struct CommandRunner: Sendable {
                 collected.append(chunk)
                 if let marker, !interrupted, String(decoding: collected, as: UTF8.self).contains(marker) {
                     interrupted = true
-                    process.interrupt()
+                    kill(process.processIdentifier, signal)
                 }
             }
         }

@@ -113,6 +113,7 @@ struct BuildCommand: AsyncParsableCommand {
             // What the steps work with: this command's store, one client for its registries.
             var services = HostServices()
             let store = try registry.store()
+            await registry.host.sweepLeftovers()
             services.contentStore = store
             services.registryClient = try registry.client(for: Array(Set(references.map(\.registry))))
             services.sourceDateEpoch = BuildRequest.sourceDateEpoch(in: ProcessInfo.processInfo.environment)

@@ -1,4 +1,5 @@
 import BuildContexts
+import ContainerSteps
 import DockerfileBuilder
 import RegistryPublisher
 import SlipwayKernel
@@ -7,7 +8,7 @@ import UtilitySteps
 /// Every plugin this binary ships with. Static on purpose: no discovery at run time.
 enum BuiltinPlugins {
     static let all: [any PluginKind.Type] = UtilitySteps.all + [
-        BuildStep.self, NativeBuilder.self, BuildahBuilder.self, PushStep.self, GitContext.self, TarballContext.self,
+        BuildStep.self, NativeBuilder.self, BuildahBuilder.self, PushStep.self, GitContext.self, TarballContext.self, CmdStep.self,
     ]
 
     static func registry() throws -> PluginRegistry {

@@ -51,6 +51,7 @@ struct RunCommand: AsyncParsableCommand {
             let secretValues = try readSecrets()
             let session = try recipe.session(registry: registry, run: info, printingMessages: false)
             let (pipeline, messages) = try await session.pipeline(for: info)
+            await host.sweepLeftovers()
             // What the steps work with, given once for the whole run.
             var services = HostServices()
             services.contentStore = try host.store()

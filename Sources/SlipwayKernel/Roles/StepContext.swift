@@ -51,6 +51,9 @@ public struct StepContext: Sendable {
         self.resources = resources
     }
 
+    /// The names of the secrets the step declared (and the run was given).
+    public var declaredSecrets: [String] { secrets.keys.sorted() }
+
     /// A secret the step declared in `secrets = {...}`.
     /// - Throws: ``StepFailure`` when the step did not declare it or the run has no such secret.
     public func secret(_ name: String) throws -> String {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import Glibc
 import SlipwayOCI
+import SlipwayRuntime
 
 /// Where Slipway keeps its state and which registries may be reached over plain HTTP: every
 /// command that touches images or runs steps that do.
@@ -24,5 +26,19 @@ struct StoreOptions: ParsableArguments {
             configuration.progress = { @Sendable event in progress.update(event) }
         }
         return RegistryClient(credentials: CredentialStore(explicit: explicit), configuration: configuration)
+    }
+
+    /// Removes what a Slipway that did not exit cleanly (`kill -9`, a crash) left behind: its
+    /// containers (runc state, root mounts, bundles) and its run networks (namespaces, bridges,
+    /// NAT rules). What live Slipway processes own is left alone. Only root makes containers.
+    func sweepLeftovers() async {
+        guard geteuid() == 0 else { return }
+        let containers = await ContainerRuntime(bundles: StateDirectory(stateDirectory).run).sweep()
+        let networks = await RunNetwork.sweep()
+        guard !containers.isEmpty || !networks.isEmpty else { return }
+        var parts: [String] = []
+        if !containers.isEmpty { parts.append("\(containers.count) container(s)") }
+        if !networks.isEmpty { parts.append("run network(s) \(networks.joined(separator: ", "))") }
+        FileHandle.standardError.write(Data("slipway: removed \(parts.joined(separator: " and ")) left by a Slipway that did not exit cleanly\n".utf8))
     }
 }
