@@ -43,6 +43,8 @@ public struct CmdStep: PluginKind, EnvironmentConsumer, DetachableStep {
     public static let summary = "run a container (a test, a tool, or with detach = true a service on the run network)"
     /// Where the run's shared folder appears in every container.
     public static let workspace = "/workspace"
+    /// The volume name of the shared workspace (`run.shared_volume`).
+    public static let sharedVolume = "workspace"
 
     let image: ImageSource
     let configuration: Configuration
@@ -142,7 +144,9 @@ public struct CmdStep: PluginKind, EnvironmentConsumer, DetachableStep {
         request.runID = context.runID
         request.mounts = [ContainerMount(target: Self.workspace, source: .bind(workspace, readOnly: false))]
         for (target, name) in (configuration.volumes ?? [:]).sorted(by: { $0.key < $1.key }) {
-            let folder = URL(fileURLWithPath: context.workDirectory).appendingPathComponent("volumes").appendingPathComponent(name)
+            // `workspace` (run.shared_volume) is the shared workspace itself, under another path.
+            let folder = name == Self.sharedVolume
+                ? workspace : URL(fileURLWithPath: context.workDirectory).appendingPathComponent("volumes").appendingPathComponent(name)
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             request.mounts.append(ContainerMount(target: target, source: .bind(folder, readOnly: false)))
         }
@@ -177,6 +181,18 @@ public struct CmdStep: PluginKind, EnvironmentConsumer, DetachableStep {
         if let expose = configuration.expose { fields["expose"] = .array(expose.map { .string($0) }) }
 
         if context.detach {
+            // Only a service that runs is started: one that could not start fails the step.
+            guard await container.waitUntilRunning() else {
+                let ended: String
+                do {
+                    ended = "exited with status \(try await container.wait())"
+                } catch {
+                    ended = "\(error)"
+                }
+                await container.remove()
+                await runNetwork?.detach(containerID: containerID)
+                throw StepFailure(step: context.stepID, message: "the service did not start: \(ended)")
+            }
             keepSecrets = true
             let (grace, step, network) = (stopGrace, context.stepID, runNetwork)
             try await context.resources.onRelease("service \(step)") {

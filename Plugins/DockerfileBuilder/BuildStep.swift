@@ -137,8 +137,12 @@ public struct BuildStep: PluginKind, StepRunner, PluginReferencing {
     public func run(in context: StepContext) async throws -> StepOutput {
         let scratch = URL(fileURLWithPath: context.workDirectory).appendingPathComponent("contexts/\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: scratch) }
-        if case .local = location {} else { context.logger.info("fetching context \(location)") }
-        let materialized = try await location.materialize(scratch: scratch)
+        switch location {
+        case .local, .workspace: break
+        case .git, .tarball: context.logger.info("fetching context \(location)")
+        }
+        let workspace = URL(fileURLWithPath: context.workDirectory).appendingPathComponent("workspace")
+        let materialized = try await location.materialize(scratch: scratch, workspace: workspace)
         var request = BuildRequest(
             context: URL(fileURLWithPath: materialized.directory), dockerfile: configuration.file ?? "Dockerfile",
             buildArgs: configuration.buildArgs ?? [:], target: configuration.target, platform: platform, tags: tags,
@@ -193,7 +197,9 @@ public struct BuildStep: PluginKind, StepRunner, PluginReferencing {
             }
             let location = try ContextLocation(parsing: value)
             if case .local = location {} else { context.logger.info("fetching context \(name)=\(location)") }
-            let materialized = try await location.materialize(scratch: scratch.appendingPathComponent("named-\(contexts.count)"))
+            let materialized = try await location.materialize(
+                scratch: scratch.appendingPathComponent("named-\(contexts.count)"),
+                workspace: URL(fileURLWithPath: context.workDirectory).appendingPathComponent("workspace"))
             contexts[name] = .folder(URL(fileURLWithPath: materialized.directory))
         }
         return contexts

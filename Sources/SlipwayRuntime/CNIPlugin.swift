@@ -39,7 +39,7 @@ struct CNIPlugin: Sendable {
             "CNI_COMMAND": command.rawValue, "CNI_CONTAINERID": containerID, "CNI_NETNS": namespace.path, "CNI_IFNAME": interface,
             "CNI_PATH": Self.searchPath.joined(separator: ":"), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
         ]
-        let (status, output) = try await BlockingWork.run { () throws -> (Int32, Data) in
+        let (status, output) = try await BlockingWork.wait { () throws -> (Int32, Data) in
             let process = Process()
             process.executableURL = URL(fileURLWithPath: path)
             process.environment = environment

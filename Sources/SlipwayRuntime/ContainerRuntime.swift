@@ -82,8 +82,10 @@ public struct ContainerRuntime: Sendable {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(spec).write(to: bundle.appendingPathComponent("config.json"))
-            let exit = try launch(id: String(id), bundle: bundle, output: output)
-            return RunningContainer(id: String(id), bundle: bundle, runtime: self, overlay: overlay, mountPoints: created, exit: exit)
+            let ended = RunningContainer.ExitFlag()
+            let exit = try launch(id: String(id), bundle: bundle, ended: ended, output: output)
+            return RunningContainer(
+                id: String(id), bundle: bundle, runtime: self, overlay: overlay, mountPoints: created, exit: exit, ended: ended)
         } catch {
             overlay.unmount()
             try? FileManager.default.removeItem(at: bundle)
@@ -230,7 +232,7 @@ public struct ContainerRuntime: Sendable {
 
     /// Spawns `runc run` and returns the task that forwards its output and ends with its status.
     private func launch(
-        id: String, bundle: URL, output: @escaping @Sendable (ContainerOutput) -> Void
+        id: String, bundle: URL, ended: RunningContainer.ExitFlag, output: @escaping @Sendable (ContainerOutput) -> Void
     ) throws -> Task<Int32, any Error> {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.executablePath(runc) ?? runc)
@@ -243,10 +245,11 @@ public struct ContainerRuntime: Sendable {
         process.standardError = err
         try process.run()
         return Task {
+            defer { ended.set() }
             async let stdout = Self.forward(out.fileHandleForReading, as: .stdout, to: output)
             async let stderr = Self.forward(err.fileHandleForReading, as: .stderr, to: output)
             let (_, runtimeErrors) = await (stdout, stderr)
-            await BlockingWork.run { process.waitUntilExit() }
+            await BlockingWork.wait { process.waitUntilExit() }
             let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
             // The process never ran (bad command, missing binary): say what runc said.
             if status != 0, let failure = runtimeErrors.last {

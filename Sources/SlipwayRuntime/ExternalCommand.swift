@@ -79,7 +79,7 @@ public struct ExternalCommand: Sendable {
             // SIGKILL, not SIGTERM: the child may have inherited a signal mask that blocks SIGTERM.
             kill(pid, SIGKILL)
         }
-        await BlockingWork.run { process.waitUntilExit() }
+        await BlockingWork.wait { process.waitUntilExit() }
         try Task.checkCancellation()
         return Output(status: process.terminationStatus, stdout: stdout.joined(separator: "\n"), stderr: stderr.joined(separator: "\n"))
     }

@@ -1,14 +1,14 @@
 import Foundation
 import SlipwayKernel
 
-/// Reads a pipe to its end on a Dispatch thread (never the cooperative pool), handing on each
+/// Reads a pipe to its end on a thread of its own (``BlockingWork/wait(_:)``), handing on each
 /// line as it arrives. Only the lines the caller asks to keep are held in memory, so a build
 /// step that prints gigabytes costs no more than one that prints nothing.
 enum PipeLines {
     /// - Parameter line: called for each line; returns whether to keep it.
     /// - Returns: the kept lines, in order.
     static func read(_ handle: FileHandle, each line: @escaping @Sendable (String) -> Bool) async -> [String] {
-        await BlockingWork.run {
+        await BlockingWork.wait {
             var kept: [String] = []
             var pending = Data()
             func emit(_ bytes: Data) {

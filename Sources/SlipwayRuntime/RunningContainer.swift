@@ -15,17 +15,39 @@ public final class RunningContainer: Sendable {
     /// Mount points made in the root for this run only, taken out of the changes.
     private let mountPoints: [String]
     private let exit: Task<Int32, any Error>
+    private let ended: ExitFlag
     private let removed = Mutex(false)
+
+    /// Set by the task that waits for `runc run`, when it has ended.
+    final class ExitFlag: Sendable {
+        private let value = Mutex(false)
+        func set() { value.withLock { $0 = true } }
+        var isSet: Bool { value.withLock { $0 } }
+    }
 
     var pidFile: URL { bundle.appendingPathComponent("init.pid") }
 
-    init(id: String, bundle: URL, runtime: ContainerRuntime, overlay: OverlayMount, mountPoints: [String], exit: Task<Int32, any Error>) {
+    init(
+        id: String, bundle: URL, runtime: ContainerRuntime, overlay: OverlayMount, mountPoints: [String], exit: Task<Int32, any Error>,
+        ended: ExitFlag
+    ) {
+        self.ended = ended
         self.id = id
         self.bundle = bundle
         self.runtime = runtime
         self.overlay = overlay
         self.mountPoints = mountPoints
         self.exit = exit
+    }
+
+    /// Waits until the process runs (runc has written its pid file), polling every 10 ms.
+    /// - Returns: false when the container ended first (``wait()`` then says how).
+    public func waitUntilRunning() async -> Bool {
+        while !ended.isSet {
+            if FileManager.default.fileExists(atPath: pidFile.path) { return true }
+            guard (try? await Task.sleep(for: .milliseconds(10))) != nil else { return false }
+        }
+        return false
     }
 
     /// The process's exit status (128 + N when killed by signal N).

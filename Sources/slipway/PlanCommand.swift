@@ -26,7 +26,7 @@ struct PlanCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             let registry = try BuiltinPlugins.registry()
-            let info = RunInfo(id: "plan", values: try recipe.values())
+            let info = try recipe.runInfo(id: "plan")
             let session = try recipe.session(registry: registry, run: info)
             let (pipeline, _) = try await session.pipeline(for: info)
             var task: TaskDefinition?

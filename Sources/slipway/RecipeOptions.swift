@@ -20,8 +20,19 @@ struct RecipeOptions: ParsableArguments {
     @Option(name: .customLong("lib"), help: ArgumentHelp("Add a require root (after the recipe's folder).", valueName: "dir"))
     var libraries: [String] = []
 
+    @Option(
+        help: ArgumentHelp(
+            "The registry the run pushes to: run.registry in recipes ($Registry and .Run.Registry in acr-task.yaml).",
+            valueName: "host[:port]"))
+    var registry: String?
+
     @Flag(name: .shortAndLong, help: "Show Lua tracebacks with recipe errors.")
     var verbose = false
+
+    /// The run as recipes see it: its id, the values, and the run variables.
+    func runInfo(id: String) throws -> RunInfo {
+        RunInfo(id: id, facts: RunVariables.facts(registry: registry), values: try values())
+    }
 
     /// `--values` files merged in order, then `--set` on top.
     func values() throws -> ConfigValue {

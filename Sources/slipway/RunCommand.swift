@@ -24,8 +24,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("secret"),
         help: ArgumentHelp(
-            "Give the run a secret: NAME=ENV_VAR reads it from that environment variable (values never go on the command line).",
-            valueName: "name=env"))
+            "Give the run a secret from an environment variable (NAME=ENV_VAR or id=NAME,env=ENV_VAR) or a file (id=NAME,src=FILE); values never go on the command line.",
+            valueName: "secret"))
     var secrets: [String] = []
 
     @Option(help: "Run at most this many steps at once.")
@@ -47,7 +47,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             let registry = try BuiltinPlugins.registry()
-            let info = RunInfo(id: RunID.make(), values: try recipe.values())
+            let info = try recipe.runInfo(id: RunID.make())
             let secretValues = try readSecrets()
             let session = try recipe.session(registry: registry, run: info, printingMessages: false)
             let (pipeline, messages) = try await session.pipeline(for: info)
@@ -73,19 +73,46 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
+    /// `--secret NAME=ENV_VAR`, `--secret id=NAME,env=ENV_VAR` or `--secret id=NAME,src=FILE`:
+    /// values come from the environment or a file, never from the command line itself.
     private func readSecrets() throws -> [String: String] {
         var values: [String: String] = [:]
         for secret in secrets {
-            let parts = secret.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                throw InputError("--secret \(secret): expected NAME=ENV_VAR")
-            }
-            guard let value = ProcessInfo.processInfo.environment[parts[1]] else {
-                throw InputError("--secret \(parts[0]): environment variable \(parts[1]) is not set")
-            }
-            values[parts[0]] = value
+            let (name, value) = try Self.readSecret(secret, environment: ProcessInfo.processInfo.environment)
+            values[name] = value
         }
         return values
+    }
+
+    static func readSecret(_ text: String, environment: [String: String]) throws -> (String, String) {
+        let usage = "--secret \(text): expected NAME=ENV_VAR, id=NAME,env=ENV_VAR or id=NAME,src=FILE"
+        var fields: [String: String] = [:]
+        if text.hasPrefix("id=") {
+            for part in text.split(separator: ",") {
+                let pair = part.split(separator: "=", maxSplits: 1).map(String.init)
+                guard pair.count == 2, !pair[1].isEmpty, ["id", "env", "src"].contains(pair[0]), fields[pair[0]] == nil else {
+                    throw InputError(usage)
+                }
+                fields[pair[0]] = pair[1]
+            }
+        } else {
+            let pair = text.split(separator: "=", maxSplits: 1).map(String.init)
+            guard pair.count == 2, !pair[0].isEmpty, !pair[1].isEmpty else { throw InputError(usage) }
+            fields = ["id": pair[0], "env": pair[1]]
+        }
+        guard let name = fields["id"], (fields["env"] == nil) != (fields["src"] == nil) else { throw InputError(usage) }
+        if let variable = fields["env"] {
+            guard let value = environment[variable] else {
+                throw InputError("--secret \(name): environment variable \(variable) is not set")
+            }
+            return (name, value)
+        }
+        let path = fields["src"] ?? ""
+        guard let data = FileManager.default.contents(atPath: path), let value = String(data: data, encoding: .utf8) else {
+            throw InputError("--secret \(name): cannot read \(path) as UTF-8 text")
+        }
+        // A file's last newline is not part of the secret (echo TOKEN > file).
+        return (name, value.hasSuffix("\n") ? String(value.dropLast()) : value)
     }
 
     private func printReport(_ report: RunReport) throws {

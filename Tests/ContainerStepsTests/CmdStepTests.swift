@@ -137,6 +137,20 @@ import Testing
         try await expectNothingLeft(run)
     }
 
+    /// A service whose command cannot start fails its step with runc's reason, and leaves nothing.
+    @Test func aServiceThatCannotStartFailsItsStep() async throws {
+        let run = try await run(
+            """
+            local base = build { id = "base", context = values.base }
+            local web = cmd { id = "web", image = base, detach = true, args = { "/no/such/server" } }
+            return pipeline { name = "broken", steps = { base, web } }
+            """)
+        #expect(run.report.status == .failed)
+        let failure = run.report.step("web")?.failure ?? ""
+        #expect(failure.contains("the service did not start") && failure.contains("/no/such/server"), "\(failure)")
+        try await expectNothingLeft(run)
+    }
+
     @Test func badConfigurationsAreRefusedWithTheirLine() async throws {
         var registry = PluginRegistry()
         try registry.register([CmdStep.self])
@@ -192,6 +206,36 @@ import Testing
             #expect(next.status == 0, "\(next.stderr)")
             #expect(next.stderr.contains("container(s) and run network(s) slw"), "\(next.stderr)")
         }
+        try await expectNothingLeft(in: state)
+    }
+
+    /// Recipes/test-then-push.lua, as a user runs it: the app is pushed when its test passes;
+    /// when the test fails the run fails naming the test step, and nothing is pushed.
+    @Test func theTestThenPushRecipePushesOnlyATestedApp() async throws {
+        try Prerequisites.requireRoot("cmd steps run containers with runc")
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let registry = try await RegistryHarness.start()
+        defer { registry.stop() }
+        let state = StateDirectory(try Scratch.directory("recipe-state"))
+        let environment = ["SLIPWAY_STATE_DIR": state.root.path]
+        let slipway = CommandRunner.slipway()
+        let base = "\(registry.address)/busybox:1"
+        let built = try await slipway.run(["build", "-t", base, try BusyboxImage.context().path], environment: environment)
+        #expect(built.status == 0, "\(built.stderr)")
+
+        let arguments = ["run", "Recipes/test-then-push.lua", "--registry", registry.address, "--set", "base=\(base)", "--set", "version=1"]
+        let passed = try await slipway.run(arguments + ["--progress", "plain"], in: root, environment: environment)
+        #expect(passed.status == 0, "\(passed.stderr)")
+        #expect(passed.stderr.contains("[test] ok: the page says 'hello from slipway'"), "\(passed.stderr)")
+        #expect(passed.stderr.contains("pushed \(registry.address)/web-app:1"), "\(passed.stderr)")
+        try await expectNothingLeft(in: state)
+
+        let failed = try await slipway.run(
+            arguments + ["--set", "expect=goodbye", "--set", "version=2", "--progress", "plain"], in: root, environment: environment)
+        #expect(failed.status == 1)
+        #expect(failed.stderr.contains("step 'test' failed: the container exited with status 1"), "\(failed.stderr)")
+        #expect(!failed.stderr.contains("pushed \(registry.address)/web-app:2"))
+        #expect(registry.requestCount(method: "PUT", uriContains: "/web-app/manifests/2") == 0)
         try await expectNothingLeft(in: state)
     }
 }

@@ -20,6 +20,7 @@ struct ShippedRecipeTests {
     static let planValues: [String: [String]] = [
         "quick-build.lua": ["--set", "tag=registry.example.com/site:1", "--set", "context=Recipes/examples/static-site"],
         "multi-stage.lua": ["--set", "registry=registry.example.com"],
+        "test-then-push.lua": ["--registry", "registry.example.com", "--set", "base=registry.example.com/busybox:1"],
     ]
 
     @Test(arguments: recipes)
