@@ -151,6 +151,29 @@ import Testing
         try await expectNothingLeft(run)
     }
 
+    /// A cmd step writes a build context into the shared workspace and a build uses it
+    /// (`workspace:PATH`); a link a container planted there (`evil -> <host folder>`) resolves
+    /// inside the workspace, so the host's files never become a build context.
+    @Test func buildContextsFromTheWorkspaceStayInsideIt() async throws {
+        let canary = try Canary()
+        let run = try await run(
+            """
+            local base = build { id = "base", context = values.base }
+            local write = cmd { id = "write", image = base, network = "none", args = { "sh", "-c",
+              "mkdir -p gen && printf 'FROM scratch\\nCOPY made.txt /made.txt\\n' > gen/Dockerfile && echo made > gen/made.txt && " ..
+              "ln -s \(canary.folder.path) evil" } }
+            local made = build { id = "made", context = "workspace:gen", after = write }
+            local evil = build { id = "evil", context = "workspace:evil", after = made }
+            return pipeline { name = "workspace", steps = { made, evil } }
+            """)
+        #expect(run.report.step("made")?.status == .succeeded, "\(run.log.text)")
+        let failure = run.report.step("evil")?.failure ?? ""
+        #expect(failure.contains("workspace:evil: no such folder in the run's workspace"), "\(failure)")
+        #expect(canary.isUntouched)
+        #expect(try await !Canary.token(canary.token, appearsUnder: run.state.root))
+        try await expectNothingLeft(run)
+    }
+
     @Test func badConfigurationsAreRefusedWithTheirLine() async throws {
         var registry = PluginRegistry()
         try registry.register([CmdStep.self])

@@ -118,6 +118,34 @@ struct CLITests {
         #expect(missing.stderr.contains("secret 'token' was not given to the run"))
     }
 
+    /// `--secret id=NAME,src=FILE` and `id=NAME,env=VAR` give a secret from a file or the
+    /// environment; a malformed one is refused saying the three forms.
+    @Test func secretsComeFromFilesToo() async throws {
+        let file = try recipe(#"return pipeline { steps = { echo { message = "a " .. "from-file-42" .. " b " .. "from-env-7", secrets = { "f", "e" } } } }"#)
+        let secretFile = URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent("token.txt")
+        try "from-file-42\n".write(to: secretFile, atomically: false, encoding: .utf8)
+        let result = try await slipway.run(
+            ["run", file, "--secret", "id=f,src=\(secretFile.path)", "--secret", "id=e,env=SLIPWAY_TEST_E"], environment: ["SLIPWAY_TEST_E": "from-env-7"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("a *** b ***"), "\(result.stderr)")
+        let bad = try await slipway.run(["run", file, "--secret", "id=f,src=/x,env=Y"])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("expected NAME=ENV_VAR, id=NAME,env=ENV_VAR or id=NAME,src=FILE"), "\(bad.stderr)")
+    }
+
+    /// The run variables reach recipes: run.registry from --registry, the date in ACR's format,
+    /// the platform, and the shared volume's name.
+    @Test func runVariablesReachTheRecipe() async throws {
+        let file = try recipe(
+            #"return pipeline { name = run.registry .. "|" .. run.registry_name .. "|" .. run.os .. "|" .. run.architecture .. "|" .. run.shared_volume .. "|" .. run.date, steps = {} }"#)
+        let result = try await slipway.run(["plan", file, "--registry", "myregistry.example.com:5000"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let name = result.stdout.split(separator: "'").dropFirst().first.map(String.init) ?? ""
+        let parts = name.split(separator: "|").map(String.init)
+        #expect(parts.prefix(5) == ["myregistry.example.com:5000", "myregistry", "linux", "amd64", "workspace"] || parts[3] == "arm64", "\(name)")
+        #expect(parts.last?.range(of: #"^\d{8}-\d{6}z$"#, options: .regularExpression) != nil, "\(name)")
+    }
+
     @Test func interruptCancelsTheRun() async throws {
         let file = try recipe(#"return pipeline { steps = { sleep { duration = "60s" } } }"#)
         let result = try await slipway.run(["run", file], interruptWhenStderrContains: "started (sleep)")
