@@ -5,7 +5,9 @@
 #  3. build a small base image FROM scratch (Debian's busybox-static, applets installed by a RUN
 #     in a runc container) and push it;
 #  4. build an app FROM that base with COPY and RUN, push it, and show the base it recorded;
-#  5. build the app again: same digest, nothing uploaded.
+#  5. build the app again: same digest, nothing uploaded;
+#  6. a multi-step run: build, start the app as a service, test it from another container over
+#     the run network, push only when the test passes (and not when it fails).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 slipway="$PWD/.build/debug/slipway"
@@ -61,3 +63,14 @@ echo
 echo "== slipway image pull $app (into a fresh store), then inspect: the base is recorded in the manifest"
 SLIPWAY_STATE_DIR="$work/other" "$slipway" image pull "$app"
 SLIPWAY_STATE_DIR="$work/other" "$slipway" image inspect "$app"
+echo
+echo "== slipway run Recipes/test-then-push.lua --registry 127.0.0.1:$port --set base=$base"
+echo "   (build the web app and its test image, start the app as a service on the run network,"
+echo "    test it by step id from another container, push only when the test passes)"
+"$slipway" run Recipes/test-then-push.lua --registry "127.0.0.1:$port" --set "base=$base" --set version=1
+echo
+echo "== the same with a failing test (--set expect=goodbye): the run fails at step 'test', nothing is pushed"
+if "$slipway" run Recipes/test-then-push.lua --registry "127.0.0.1:$port" --set "base=$base" --set version=2 --set expect=goodbye; then
+  echo "demo: the failing test did not fail the run" >&2
+  exit 1
+fi
