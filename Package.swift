@@ -61,6 +61,11 @@ let package = Package(
             swiftSettings: strict),
         // Containers: layers unpacked once per diffID, overlay mounts, runc bundles.
         .target(name: "SlipwayRuntime", dependencies: ["SlipwayKernel", "SlipwayOCI"], swiftSettings: strict),
+        // acr-task.yaml: Go templates, aliases, and the YAML → pipeline mapping.
+        .target(
+            name: "SlipwayACR",
+            dependencies: ["SlipwayKernel", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict),
         .target(
             name: "SlipwayEngine",
             dependencies: ["SlipwayKernel", .product(name: "Logging", package: "swift-log")],
@@ -113,7 +118,7 @@ let package = Package(
         .executableTarget(
             name: "slipway",
             dependencies: [
-                "SlipwayKernel", "SlipwayLua", "SlipwayEngine", "SlipwayOCI", "SlipwayDockerfile", "SlipwayRuntime", "UtilitySteps", "DockerfileBuilder", "RegistryPublisher", "BuildContexts", "ContainerSteps",
+                "SlipwayKernel", "SlipwayLua", "SlipwayEngine", "SlipwayOCI", "SlipwayDockerfile", "SlipwayRuntime", "UtilitySteps", "DockerfileBuilder", "RegistryPublisher", "BuildContexts", "ContainerSteps", "SlipwayACR",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -141,6 +146,7 @@ let package = Package(
         .testTarget(
             name: "BuildContextsTests", dependencies: ["BuildContexts", "SlipwayKernel", "SlipwayTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
+        .testTarget(name: "SlipwayACRTests", dependencies: ["SlipwayACR", "SlipwayKernel"], swiftSettings: strict),
         .testTarget(
             name: "ContainerStepsTests",
             dependencies: [

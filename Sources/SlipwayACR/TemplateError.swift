@@ -1,0 +1,14 @@
+/// A template that cannot be parsed or rendered, with the file and line of the action.
+public struct TemplateError: Error, CustomStringConvertible, Sendable, Equatable {
+    public var file: String
+    public var line: Int
+    public var message: String
+
+    public init(file: String, line: Int, message: String) {
+        self.file = file
+        self.line = line
+        self.message = message
+    }
+
+    public var description: String { "\(file):\(line): template: \(message)" }
+}
