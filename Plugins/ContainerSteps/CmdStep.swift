@@ -28,6 +28,11 @@ public struct CmdStep: PluginKind, EnvironmentConsumer, DetachableStep {
         /// `{ VARIABLE = "secret-name" }`: declared secrets given as environment variables.
         public var secretEnv: [String: String]?
         public var stopTimeout: DurationValue?
+        /// Run in the image's WORKDIR rather than `/workspace` (acb's disableWorkingDirectoryOverride).
+        public var imageWorkdir: Bool?
+        /// `{ ["/etc/app/key"] = "contents" }`: read-only files (acr-task.yaml's secret
+        /// volumes), kept out of the container's changes and removed with it.
+        public var files: [String: String]?
     }
 
     public enum Network: String, Sendable, CaseIterable {
@@ -105,6 +110,12 @@ public struct CmdStep: PluginKind, EnvironmentConsumer, DetachableStep {
         for (index, text) in (configuration.expose ?? []).enumerated() where (try? PortMapping(parsing: text)) == nil || text.contains(":") {
             throw ConfigurationError(path: [.key("expose"), .index(index + 1)], message: "expected a port number with an optional /tcp or /udp, got '\(text)'")
         }
+        for target in (configuration.files ?? [:]).keys where !target.hasPrefix("/") || target.hasSuffix("/") {
+            throw ConfigurationError(path: [.key("files"), .key(target)], message: "must be an absolute file path in the container")
+        }
+        if configuration.workdir != nil, configuration.imageWorkdir == true {
+            throw ConfigurationError(path: [.key("image_workdir")], message: "give workdir or image_workdir, not both")
+        }
         if let workdir = configuration.workdir, !workdir.hasPrefix("/") {
             throw ConfigurationError(path: [.key("workdir")], message: "must be an absolute path in the container, got '\(workdir)'")
         }
@@ -138,7 +149,7 @@ public struct CmdStep: PluginKind, EnvironmentConsumer, DetachableStep {
 
         var request = ContainerRequest(
             lowers: lowers, command: try command(from: config, step: context.stepID), environment: try environment(from: config, in: context),
-            workingDirectory: configuration.workdir ?? Self.workspace, user: configuration.user ?? config?.user ?? "",
+            workingDirectory: configuration.workdir ?? (configuration.imageWorkdir == true ? config?.workingDir ?? "/" : Self.workspace), user: configuration.user ?? config?.user ?? "",
             network: network == .none ? .none : .host, hostname: context.stepID.rawValue)
         request.privileged = configuration.privileged ?? false
         request.runID = context.runID
@@ -308,22 +319,24 @@ public struct CmdStep: PluginKind, EnvironmentConsumer, DetachableStep {
         return order.map { "\($0)=\(values[$0] ?? "")" }
     }
 
-    /// Every secret the step declared, as a read-only file `/run/secrets/NAME`, from a private
-    /// folder of the state directory that is removed when the container is.
+    /// Every secret the step declared, as a read-only file `/run/secrets/NAME`, and the step's
+    /// `files`, from a private folder of the state directory that is removed when the container is.
     private func secretFiles(in context: StepContext, state: StateDirectory) throws -> (folder: URL, mounts: [ContainerMount])? {
-        let names = context.declaredSecrets
-        guard !names.isEmpty else { return nil }
+        var contents: [(target: String, text: String)] = []
+        for name in context.declaredSecrets { contents.append(("/run/secrets/\(name)", try context.secret(name))) }
+        for (target, text) in (configuration.files ?? [:]).sorted(by: { $0.key < $1.key }) { contents.append((target, text)) }
+        guard !contents.isEmpty else { return nil }
         let folder = try state.scratchFolder("cmd-secrets")
         chmod(folder.path, 0o700)
         var mounts: [ContainerMount] = []
-        for name in names.sorted() {
-            let file = folder.appendingPathComponent(name)
-            guard FileManager.default.createFile(atPath: file.path, contents: Data(try context.secret(name).utf8), attributes: [.posixPermissions: 0o444])
+        for (index, content) in contents.enumerated() {
+            let file = folder.appendingPathComponent(String(index))
+            guard FileManager.default.createFile(atPath: file.path, contents: Data(content.text.utf8), attributes: [.posixPermissions: 0o444])
             else {
                 try? FileManager.default.removeItem(at: folder)
-                throw StepFailure(step: context.stepID, message: "cannot write secret '\(name)' for the container")
+                throw StepFailure(step: context.stepID, message: "cannot write \(content.target) for the container")
             }
-            mounts.append(ContainerMount(target: "/run/secrets/\(name)", source: .bind(file, readOnly: true)))
+            mounts.append(ContainerMount(target: content.target, source: .bind(file, readOnly: true)))
         }
         return (folder, mounts)
     }

@@ -1,5 +1,7 @@
+public import SlipwayKernel
+
 /// A template that cannot be parsed or rendered, with the file and line of the action.
-public struct TemplateError: Error, CustomStringConvertible, Sendable, Equatable {
+public struct TemplateError: CategorizedError, CustomStringConvertible, Sendable, Equatable {
     public var file: String
     public var line: Int
     public var message: String
@@ -9,6 +11,8 @@ public struct TemplateError: Error, CustomStringConvertible, Sendable, Equatable
         self.line = line
         self.message = message
     }
+
+    public var category: ErrorCategory { .invalidInput }
 
     public var description: String { "\(file):\(line): template: \(message)" }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SlipwayKernel
+import SlipwayACR
 import SlipwayLua
 
 struct PlanCommand: AsyncParsableCommand {
@@ -27,10 +28,15 @@ struct PlanCommand: AsyncParsableCommand {
         do {
             let registry = try BuiltinPlugins.registry()
             let info = try recipe.runInfo(id: "plan")
-            let session = try recipe.session(registry: registry, run: info)
-            let (pipeline, _) = try await session.pipeline(for: info)
+            let pipeline: PipelineDefinition
             var task: TaskDefinition?
-            if case .task(let definition) = session.recipe { task = definition }
+            if recipe.isTaskFile {
+                pipeline = try recipe.taskFile(run: info, secrets: [:]).pipeline
+            } else {
+                let session = try recipe.session(registry: registry, run: info)
+                pipeline = try await session.pipeline(for: info).0
+                if case .task(let definition) = session.recipe { task = definition }
+            }
             switch format {
             case .text: print(PlanRenderer.text(pipeline, task: task), terminator: "")
             case .dot: print(PlanRenderer.dot(pipeline), terminator: "")

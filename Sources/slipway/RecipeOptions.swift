@@ -1,12 +1,13 @@
 import ArgumentParser
 import Foundation
 import SlipwayKernel
+import SlipwayACR
 import SlipwayLua
 import Yams
 
 /// What `run` and `plan` share: the recipe and the values it sees.
 struct RecipeOptions: ParsableArguments {
-    @Argument(help: "The recipe file (Lua).", completion: .file(extensions: ["lua"]))
+    @Argument(help: "The recipe file (Lua), or an acr-task.yaml (.yaml, .yml).", completion: .file(extensions: ["lua", "yaml", "yml"]))
     var file: String
 
     @Option(
@@ -83,6 +84,17 @@ struct RecipeOptions: ParsableArguments {
             roots.append("Recipes/lib")
         }
         return roots
+    }
+
+    /// Whether the file is an acr-task.yaml rather than a Lua recipe.
+    var isTaskFile: Bool { ACRTaskFile.isTaskFile(file) }
+
+    /// Reads and renders the acr-task.yaml; template warnings go to stderr.
+    func taskFile(run: RunInfo, secrets: [String: String]) throws -> ACRTaskFile {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw InputError("\(file): no such task file") }
+        let task = try ACRTaskFile(text: text, file: file, run: run, secrets: secrets)
+        for warning in task.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+        return task
     }
 
     /// Evaluates the recipe; its warnings and prints go to stderr unless the caller takes them

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SlipwayEngine
 import SlipwayKernel
+import SlipwayACR
 import SlipwayLua
 import SlipwayOCI
 import DockerfileBuilder
@@ -48,9 +49,24 @@ struct RunCommand: AsyncParsableCommand {
         do {
             let registry = try BuiltinPlugins.registry()
             let info = try recipe.runInfo(id: RunID.make())
-            let secretValues = try readSecrets()
-            let session = try recipe.session(registry: registry, run: info, printingMessages: false)
-            let (pipeline, messages) = try await session.pipeline(for: info)
+            var secretValues = try readSecrets()
+            let pipeline: PipelineDefinition
+            var messages: [LogLine] = []
+            var session: RecipeSession?
+            if recipe.isTaskFile {
+                let task = try recipe.taskFile(run: info, secrets: secretValues)
+                for id in task.secretIDs where secretValues[id] == nil {
+                    throw InputError("\(recipe.file): secret '\(id)' is declared in secrets but was not given (--secret id=\(id),env=VAR or id=\(id),src=FILE)")
+                }
+                // Secret volume contents are masked like the run's secrets.
+                for (index, value) in task.maskedValues.enumerated() { secretValues["acr-volume-\(index)"] = value }
+                pipeline = task.pipeline
+            } else {
+                let evaluated = try recipe.session(registry: registry, run: info, printingMessages: false)
+                (pipeline, messages) = try await evaluated.pipeline(for: info)
+                messages = evaluated.messages + messages
+                session = evaluated
+            }
             await host.sweepLeftovers()
             // What the steps work with, given once for the whole run.
             var services = HostServices()
@@ -62,9 +78,10 @@ struct RunCommand: AsyncParsableCommand {
                 options: RunOptions(
                     maxConcurrency: concurrency, failFast: !keepGoing, secrets: secretValues, hooks: session,
                     observers: [progress.observer()], services: services))
-            let report = try await SignalCancellation.run { try await runner.run(pipeline, info: info, messages: session.messages + messages) }
-            await session.release(run: info.id)
+            let report = try await SignalCancellation.run { [messages] in try await runner.run(pipeline, info: info, messages: messages) }
+            await session?.release(run: info.id)
             try printReport(report)
+            if recipe.isTaskFile && !json { print(DependencySummary.text(for: report), terminator: "") }
             if report.status != .succeeded { throw ExitCode.failure }
         } catch let exit as ExitCode {
             throw exit
