@@ -151,7 +151,7 @@ let package = Package(
             name: "ContainerStepsTests",
             dependencies: [
                 "ContainerSteps", "DockerfileBuilder", "RegistryPublisher", "SlipwayRuntime", "SlipwayOCI", "SlipwayEngine", "SlipwayKernel",
-                "SlipwayTesting", "SlipwayLua",
+                "SlipwayTesting", "SlipwayLua", "SlipwayACR",
             ],
             swiftSettings: strict),
         .testTarget(

@@ -3,6 +3,7 @@ import DockerfileBuilder
 import Foundation
 import RegistryPublisher
 import SlipwayEngine
+import SlipwayACR
 import SlipwayKernel
 import SlipwayLua
 import SlipwayOCI
@@ -24,6 +25,26 @@ import Testing
     /// Evaluates `recipe` (with `values.base` naming a busybox build context) and runs it with a
     /// store, a registry client and a work directory of the test's own.
     func run(_ recipe: String, secrets: [String: String] = [:], values: [String: String] = [:]) async throws -> Run {
+        try await run(secrets: secrets, values: values) { registry, info in
+            let session = try RecipeSession(file: try Scratch.recipe(recipe), registry: registry, run: info)
+            return (try await session.pipeline(for: info).0, [:])
+        }
+    }
+
+    /// The same for an acr-task.yaml.
+    func run(yaml: String, secrets: [String: String] = [:], values: [String: String] = [:]) async throws -> Run {
+        try await run(secrets: secrets, values: values) { _, info in
+            let task = try ACRTaskFile(text: yaml, file: "task.yaml", run: info, secrets: secrets)
+            // Secret volume contents are masked as slipway run masks them.
+            let masked = task.maskedValues.enumerated().reduce(into: [String: String]()) { $0["volume-\($1.offset)"] = $1.element }
+            return (task.pipeline, masked)
+        }
+    }
+
+    func run(
+        secrets: [String: String], values: [String: String],
+        pipeline: (PluginRegistry, RunInfo) async throws -> (PipelineDefinition, [String: String])
+    ) async throws -> Run {
         try Prerequisites.requireRoot("cmd steps run containers with runc")
         try Prerequisites.require(["runc", "unshare", "ip", "iptables"])
         var registry = PluginRegistry()
@@ -31,16 +52,16 @@ import Testing
         var given = values
         given["base"] = try BusyboxImage.context().path
         let info = RunInfo(id: "cmd-\(UUID().uuidString.prefix(8))", values: .object(given.mapValues { .string($0) }))
-        let session = try RecipeSession(file: try Scratch.recipe(recipe), registry: registry, run: info)
-        let (pipeline, _) = try await session.pipeline(for: info)
+        let (definition, masked) = try await pipeline(registry, info)
         let store = try Scratch.store()
         var services = HostServices()
         services.contentStore = store
         services.registryClient = RegistryClient()
         let log = CapturingObserver()
         let workDirectory = try Scratch.directory("cmd-work")
-        let options = RunOptions(secrets: secrets, workDirectory: workDirectory.path, observers: [log], services: services)
-        let report = try await PipelineRunner(registry: registry, options: options).run(pipeline, info: info)
+        let options = RunOptions(
+            secrets: secrets.merging(masked) { given, _ in given }, workDirectory: workDirectory.path, observers: [log], services: services)
+        let report = try await PipelineRunner(registry: registry, options: options).run(definition, info: info)
         return Run(report: report, log: log, state: StateDirectory(of: store), workDirectory: workDirectory)
     }
 
@@ -232,9 +253,11 @@ import Testing
         try await expectNothingLeft(in: state)
     }
 
-    /// Recipes/test-then-push.lua, as a user runs it: the app is pushed when its test passes;
-    /// when the test fails the run fails naming the test step, and nothing is pushed.
-    @Test func theTestThenPushRecipePushesOnlyATestedApp() async throws {
+    /// Recipes/test-then-push.lua and its twin Recipes/acr/test-then-push.yaml, as a user runs
+    /// them: the app is pushed when its test passes; when the test fails the run fails naming
+    /// the test step, and nothing is pushed.
+    @Test(arguments: ["Recipes/test-then-push.lua", "Recipes/acr/test-then-push.yaml"])
+    func theTestThenPushRecipePushesOnlyATestedApp(recipe: String) async throws {
         try Prerequisites.requireRoot("cmd steps run containers with runc")
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let registry = try await RegistryHarness.start()
@@ -246,8 +269,8 @@ import Testing
         let built = try await slipway.run(["build", "-t", base, try BusyboxImage.context().path], environment: environment)
         #expect(built.status == 0, "\(built.stderr)")
 
-        let arguments = ["run", "Recipes/test-then-push.lua", "--registry", registry.address, "--set", "base=\(base)", "--set", "version=1"]
-        let passed = try await slipway.run(arguments + ["--progress", "plain"], in: root, environment: environment)
+        let arguments = ["run", recipe, "--registry", registry.address, "--set", "base=\(base)"]
+        let passed = try await slipway.run(arguments + ["--set", "version=1", "--progress", "plain"], in: root, environment: environment)
         #expect(passed.status == 0, "\(passed.stderr)")
         #expect(passed.stderr.contains("[test] ok: the page says 'hello from slipway'"), "\(passed.stderr)")
         #expect(passed.stderr.contains("pushed \(registry.address)/web-app:1"), "\(passed.stderr)")
