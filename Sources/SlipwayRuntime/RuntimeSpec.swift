@@ -1,3 +1,5 @@
+import Foundation
+
 /// The OCI runtime specification (`config.json` of a bundle), as far as Slipway uses it.
 /// Field names follow runtime-spec 1.0.2; optional fields are left out of the JSON when nil.
 public struct RuntimeSpec: Codable, Sendable, Hashable {
@@ -59,15 +61,26 @@ public struct RuntimeSpec: Codable, Sendable, Hashable {
             "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
         ])
 
-        /// Every capability the kernel knows: `privileged = true` on a `cmd` step only.
-        public static let all = Capabilities([
+        /// Capability names by bit number (linux/capability.h).
+        static let names = [
             "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID",
             "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN",
             "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
             "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME",
             "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP",
             "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
-        ])
+            "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+        ]
+
+        /// Every capability this process may hand on (its bounding set), as `docker run
+        /// --privileged` gives every capability the daemon has: `privileged = true` on a `cmd`
+        /// step only. Asking runc for one outside the set fails the container.
+        public static var all: Capabilities {
+            let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+            let line = status.split(separator: "\n").first { $0.hasPrefix("CapBnd:") }
+            let mask = line.flatMap { UInt64($0.dropFirst("CapBnd:".count).trimmingCharacters(in: .whitespaces), radix: 16) } ?? 0
+            return Capabilities(names.enumerated().filter { mask & (1 << UInt64($0.offset)) != 0 }.map(\.element))
+        }
     }
 
     public struct Rlimit: Codable, Sendable, Hashable {

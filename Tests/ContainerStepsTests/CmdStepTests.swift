@@ -195,6 +195,28 @@ import Testing
         try await expectNothingLeft(run)
     }
 
+    /// A cmd container gets the build default capability set unless it asks for `privileged`,
+    /// which gives every capability (CAP_SYS_ADMIN among them).
+    @Test func privilegedIsOffUnlessAskedFor() async throws {
+        let run = try await run(
+            """
+            local base = build { id = "base", context = values.base }
+            local plain = cmd { id = "plain", image = base, network = "none", args = { "grep", "CapEff", "/proc/self/status" } }
+            local full = cmd { id = "full", image = base, network = "none", privileged = true, args = { "grep", "CapEff", "/proc/self/status" } }
+            return pipeline { name = "caps", steps = { plain, full } }
+            """)
+        #expect(run.report.status == .succeeded, "\(run.log.text)")
+        func capabilities(_ step: String) -> UInt64? {
+            run.log.lines.first { $0.step == StepID(step) && $0.text.hasPrefix("CapEff:") }
+                .flatMap { UInt64($0.text.dropFirst("CapEff:".count).trimmingCharacters(in: .whitespaces), radix: 16) }
+        }
+        let sysAdmin: UInt64 = 1 << 21
+        let plain = try #require(capabilities("plain"))
+        let full = try #require(capabilities("full"))
+        #expect(plain & sysAdmin == 0 && full & sysAdmin != 0, "plain \(String(plain, radix: 16)), privileged \(String(full, radix: 16))")
+        try await expectNothingLeft(run)
+    }
+
     @Test func badConfigurationsAreRefusedWithTheirLine() async throws {
         var registry = PluginRegistry()
         try registry.register([CmdStep.self])
