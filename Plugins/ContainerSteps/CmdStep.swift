@@ -220,11 +220,7 @@ public struct CmdStep: PluginKind, EnvironmentConsumer, DetachableStep {
 
         let status: Int32
         do {
-            status = try await withTaskCancellationHandler {
-                try await container.wait()
-            } onCancel: {
-                container.signal(SIGKILL)
-            }
+            status = try await container.waitKillingOnCancel()
         } catch {
             await container.remove()
             await runNetwork?.detach(containerID: containerID)

@@ -29,7 +29,7 @@ public struct ACRTaskFile: Sendable {
     /// - Parameters:
     ///   - run: its facts become `.Run` (`registry` → `.Run.Registry`…), its values `.Values`.
     ///   - secrets: the run's secrets, `.Secrets.<id>` in the template.
-    /// - Throws: ``ACRTaskError`` or ``TemplateError`` naming the line.
+    /// - Throws: ``ACRTaskError`` naming the line.
     public init(
         text: String, file: String, run: RunInfo, secrets: [String: String],
         functions: TemplateFunctions = TemplateFunctions()

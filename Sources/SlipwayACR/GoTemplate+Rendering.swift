@@ -7,8 +7,8 @@ extension GoTemplate {
     }
 
     /// Renders the template with `data` as `.` and `$`.
-    /// - Throws: ``TemplateError`` with the line of the action that failed.
-    public func render(_ data: TemplateValue, functions: TemplateFunctions = TemplateFunctions()) throws(TemplateError) -> Rendering {
+    /// - Throws: ``ACRTaskError`` with the line of the action that failed.
+    public func render(_ data: TemplateValue, functions: TemplateFunctions = TemplateFunctions()) throws(ACRTaskError) -> Rendering {
         var renderer = Renderer(file: file, root: data, functions: functions)
         var output = ""
         try renderer.run(nodes, dot: data, into: &output)
@@ -32,9 +32,9 @@ extension GoTemplate {
             self.functions = functions
         }
 
-        func error(_ message: String) -> TemplateError { TemplateError(file: file, line: line, message: message) }
+        func error(_ message: String) -> ACRTaskError { ACRTaskError(file: file, line: line, message: "template: " + message) }
 
-        mutating func run(_ nodes: [Node], dot: TemplateValue, into output: inout String) throws(TemplateError) {
+        mutating func run(_ nodes: [Node], dot: TemplateValue, into output: inout String) throws(ACRTaskError) {
             for node in nodes {
                 switch node {
                 case .text(let text):
@@ -84,7 +84,7 @@ extension GoTemplate {
             }
         }
 
-        mutating func evaluate(_ pipeline: Pipeline, dot: TemplateValue, declaring: Bool = true) throws(TemplateError) -> TemplateValue {
+        mutating func evaluate(_ pipeline: Pipeline, dot: TemplateValue, declaring: Bool = true) throws(ACRTaskError) -> TemplateValue {
             var result: TemplateValue?
             for command in pipeline.commands {
                 result = try call(command, dot: dot, piped: result)
@@ -101,7 +101,7 @@ extension GoTemplate {
             return value
         }
 
-        mutating func call(_ command: [Operand], dot: TemplateValue, piped: TemplateValue?) throws(TemplateError) -> TemplateValue {
+        mutating func call(_ command: [Operand], dot: TemplateValue, piped: TemplateValue?) throws(ACRTaskError) -> TemplateValue {
             guard let first = command.first else { throw error("empty command") }
             if case .function(let name) = first {
                 var arguments: [TemplateValue] = []
@@ -115,7 +115,7 @@ extension GoTemplate {
             return try value(of: first, dot: dot)
         }
 
-        mutating func value(of operand: Operand, dot: TemplateValue) throws(TemplateError) -> TemplateValue {
+        mutating func value(of operand: Operand, dot: TemplateValue) throws(ACRTaskError) -> TemplateValue {
             switch operand {
             case .literal(let value): return value
             case .field(let chain): return try walk(dot, chain, path: "")
@@ -136,7 +136,7 @@ extension GoTemplate {
         }
 
         /// `.A.B` from `value`: a missing key is nil (and a warning), a field of nil an error.
-        mutating func walk(_ value: TemplateValue, _ chain: [String], path: String) throws(TemplateError) -> TemplateValue {
+        mutating func walk(_ value: TemplateValue, _ chain: [String], path: String) throws(ACRTaskError) -> TemplateValue {
             var current = value
             var walked = path
             for (index, name) in chain.enumerated() {
@@ -160,7 +160,7 @@ extension GoTemplate {
             return current
         }
 
-        func invoke(_ name: String, _ arguments: [TemplateValue]) throws(TemplateError) -> TemplateValue {
+        func invoke(_ name: String, _ arguments: [TemplateValue]) throws(ACRTaskError) -> TemplateValue {
             guard let function = functions.table[name] else { throw error("function \"\(name)\" not defined") }
             do {
                 return try function(arguments)

@@ -34,8 +34,8 @@ public struct GoTemplate: Sendable {
     let file: String
     let nodes: [Node]
 
-    /// - Throws: ``TemplateError`` naming the line of the first bad action.
-    public init(parsing text: String, file: String) throws(TemplateError) {
+    /// - Throws: ``ACRTaskError`` naming the line of the first bad action.
+    public init(parsing text: String, file: String) throws(ACRTaskError) {
         self.file = file
         var parser = Parser(file: file, pieces: try Self.split(text, file: file))
         nodes = try parser.parseList(until: [])
@@ -50,7 +50,7 @@ public struct GoTemplate: Sendable {
 
     /// Cuts the text into literal text and action bodies, applying trim markers and dropping
     /// comments.
-    static func split(_ text: String, file: String) throws(TemplateError) -> [Piece] {
+    static func split(_ text: String, file: String) throws(ACRTaskError) -> [Piece] {
         var pieces: [Piece] = []
         var rest = Substring(text)
         var line = 1
@@ -64,7 +64,7 @@ public struct GoTemplate: Sendable {
             }
             if !before.isEmpty { pieces.append(.text(before)) }
             guard let close = body.range(of: "}}") else {
-                throw TemplateError(file: file, line: line, message: "unclosed action: '{{' without '}}'")
+                throw ACRTaskError(file: file, line: line, message: "template: unclosed action: '{{' without '}}'")
             }
             var inner = body[..<close.lowerBound]
             var trimAfter = false
@@ -74,7 +74,7 @@ public struct GoTemplate: Sendable {
             }
             let trimmed = inner.trimmingCharacters(in: .whitespacesAndNewlines)
             if trimmed.hasPrefix("/*") {
-                guard trimmed.hasSuffix("*/") else { throw TemplateError(file: file, line: line, message: "unclosed comment") }
+                guard trimmed.hasSuffix("*/") else { throw ACRTaskError(file: file, line: line, message: "template: unclosed comment") }
             } else {
                 pieces.append(.action(String(inner), line: line))
             }
@@ -102,11 +102,11 @@ extension GoTemplate {
         /// What ended a list: `end`, `else`, or `else if PIPELINE`.
         enum Terminator { case end, otherwise, otherwiseIf(Pipeline, line: Int) }
 
-        mutating func parseList(until allowed: Set<String>) throws(TemplateError) -> [Node] {
+        mutating func parseList(until allowed: Set<String>) throws(ACRTaskError) -> [Node] {
             try parseList(until: allowed, ended: nil).nodes
         }
 
-        private mutating func parseList(until allowed: Set<String>, ended: Int?) throws(TemplateError) -> (nodes: [Node], terminator: Terminator?) {
+        private mutating func parseList(until allowed: Set<String>, ended: Int?) throws(ACRTaskError) -> (nodes: [Node], terminator: Terminator?) {
             var nodes: [Node] = []
             while position < pieces.count {
                 let piece = pieces[position]
@@ -149,7 +149,7 @@ extension GoTemplate {
             return (nodes, nil)
         }
 
-        private mutating func parseConditional(_ kind: Conditional, _ pipeline: Pipeline, line: Int) throws(TemplateError) -> Node {
+        private mutating func parseConditional(_ kind: Conditional, _ pipeline: Pipeline, line: Int) throws(ACRTaskError) -> Node {
             let (body, terminator) = try parseList(until: ["end", "else"], ended: line)
             switch terminator {
             case .end?, nil:
@@ -165,11 +165,11 @@ extension GoTemplate {
             }
         }
 
-        func error(_ line: Int, _ message: String) -> TemplateError { TemplateError(file: file, line: line, message: message) }
+        func error(_ line: Int, _ message: String) -> ACRTaskError { ACRTaskError(file: file, line: line, message: "template: " + message) }
 
         // MARK: Pipelines
 
-        mutating func parsePipeline(_ tokens: inout [Token], line: Int, declarations: Bool) throws(TemplateError) -> Pipeline {
+        mutating func parsePipeline(_ tokens: inout [Token], line: Int, declarations: Bool) throws(ACRTaskError) -> Pipeline {
             var variables: [String] = []
             var assign = false
             if declarations, let declared = tokens.firstIndex(where: { $0 == .declare || $0 == .assign }) {
@@ -255,11 +255,11 @@ extension GoTemplate {
     }
 
     enum Lexer {
-        static func tokens(_ body: String, file: String, line: Int) throws(TemplateError) -> [Token] {
+        static func tokens(_ body: String, file: String, line: Int) throws(ACRTaskError) -> [Token] {
             let characters = Array(body)
             var index = 0
             var tokens: [Token] = []
-            func fail(_ message: String) -> TemplateError { TemplateError(file: file, line: line, message: message) }
+            func fail(_ message: String) -> ACRTaskError { ACRTaskError(file: file, line: line, message: "template: " + message) }
             func isWord(_ character: Character) -> Bool { character.isLetter || character.isNumber || character == "_" }
             func chain() -> [String] {
                 var parts: [String] = []

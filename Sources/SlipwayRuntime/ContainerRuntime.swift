@@ -36,11 +36,7 @@ public struct ContainerRuntime: Sendable {
         let container = try await start(request, output: output)
         let status: Int32
         do {
-            status = try await withTaskCancellationHandler {
-                try await container.wait()
-            } onCancel: {
-                container.signal(SIGKILL)
-            }
+            status = try await container.waitKillingOnCancel()
         } catch {
             await container.remove()
             throw error

@@ -54,6 +54,15 @@ public final class RunningContainer: Sendable {
     /// - Throws: ``RuntimeError`` when runc could not start the process.
     public func wait() async throws -> Int32 { try await exit.value }
 
+    /// ``wait()`` for a container in the foreground: cancelling the waiting task kills it.
+    public func waitKillingOnCancel() async throws -> Int32 {
+        try await withTaskCancellationHandler {
+            try await wait()
+        } onCancel: {
+            signal(SIGKILL)
+        }
+    }
+
     /// Sends `signal` to the container's init process (the kernel ends the rest of its PID
     /// namespace when init dies). runc writes the pid file only once the process has started,
     /// so a signal that comes early waits for it, on a Dispatch thread, for up to 10 s.
