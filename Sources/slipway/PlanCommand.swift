@@ -27,7 +27,7 @@ struct PlanCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             let registry = try BuiltinPlugins.registry()
-            let info = try recipe.runInfo(id: "plan")
+            let info = try await recipe.runInfo(id: "plan")
             let pipeline: PipelineDefinition
             var task: TaskDefinition?
             if recipe.isTaskFile {

@@ -31,8 +31,9 @@ struct RecipeOptions: ParsableArguments {
     var verbose = false
 
     /// The run as recipes see it: its id, the values, and the run variables.
-    func runInfo(id: String) throws -> RunInfo {
-        RunInfo(id: id, facts: RunVariables.facts(registry: registry), values: try values())
+    func runInfo(id: String) async throws -> RunInfo {
+        let directory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        return RunInfo(id: id, facts: await RunVariables.facts(registry: registry, in: directory), values: try values())
     }
 
     /// `--values` files merged in order, then `--set` on top.

@@ -48,7 +48,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             let registry = try BuiltinPlugins.registry()
-            let info = try recipe.runInfo(id: RunID.make())
+            let info = try await recipe.runInfo(id: RunID.make())
             var secretValues = try readSecrets()
             let pipeline: PipelineDefinition
             var messages: [LogLine] = []

@@ -1,10 +1,29 @@
 import Foundation
 import SlipwayOCI
+import SlipwayRuntime
 
 /// The run variables every run has, as ACR Tasks has them (`Run.Registry`, `Run.Date`, …):
 /// recipes read them as `run.registry`, `run.date`, …; acr-task.yaml templates as `.Run.*`.
-/// Trigger facts (commit, branch) are added by the trigger that starts a run.
+/// A trigger adds the facts of its event; for `slipway run`, the commit and branch are those
+/// checked out where it starts, when that is a Git work tree (acb: "the latest commit from the
+/// actively checked out branch").
 enum RunVariables {
+    static func facts(registry: String?, in directory: URL) async -> [String: String] {
+        var facts = facts(registry: registry)
+        let git = { (arguments: [String]) async -> String? in
+            var command = ExternalCommand("git", arguments)
+            command.directory = directory
+            guard let output = try? await command.runAllowingFailure(), output.status == 0 else { return nil }
+            let text = output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            return text.isEmpty ? nil : text
+        }
+        if let commit = await git(["rev-parse", "HEAD"]) {
+            facts["commit"] = commit
+            if let branch = await git(["symbolic-ref", "--short", "-q", "HEAD"]) { facts["branch"] = branch }
+        }
+        return facts
+    }
+
     static func facts(registry: String?, now: Date = Date()) -> [String: String] {
         let platform = Platform.host
         var facts = [

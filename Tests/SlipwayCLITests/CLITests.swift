@@ -146,6 +146,21 @@ struct CLITests {
         #expect(parts.last?.range(of: #"^\d{8}-\d{6}z$"#, options: .regularExpression) != nil, "\(name)")
     }
 
+    /// Started in a Git work tree, a run's commit and branch are those checked out there, as
+    /// acb takes them from the source; elsewhere they are not set.
+    @Test func runCommitAndBranchComeFromTheWorkTree() async throws {
+        let folder = try Scratch.directory("worktree")
+        for arguments in [["init", "-q", "-b", "feature"], ["-c", "user.name=t", "-c", "user.email=t@e", "commit", "-q", "--allow-empty", "-m", "x"]] {
+            try await Shell.run("git", arguments, in: folder)
+        }
+        let head = try await Shell.run("git", ["rev-parse", "HEAD"], in: folder).trimmingCharacters(in: .whitespacesAndNewlines)
+        let file = try recipe(#"return pipeline { name = (run.commit or "none") .. "@" .. (run.branch or "none"), steps = {} }"#)
+        let inside = try await slipway.run(["plan", file], in: folder)
+        #expect(inside.stdout.hasPrefix("pipeline '\(head)@feature'"), "\(inside.stdout)\(inside.stderr)")
+        let outside = try await slipway.run(["plan", file], in: Scratch.directory("not-git"))
+        #expect(outside.stdout.hasPrefix("pipeline 'none@none'"), "\(outside.stdout)\(outside.stderr)")
+    }
+
     @Test func interruptCancelsTheRun() async throws {
         let file = try recipe(#"return pipeline { steps = { sleep { duration = "60s" } } }"#)
         let result = try await slipway.run(["run", file], interruptWhenStderrContains: "started (sleep)")
