@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // C: Lua 5.4 from Debian's liblua5.4-dev, and the only place Lua errors are raised.
@@ -61,6 +62,11 @@ let package = Package(
             swiftSettings: strict),
         // Containers: layers unpacked once per diffID, overlay mounts, runc bundles.
         .target(name: "SlipwayRuntime", dependencies: ["SlipwayKernel", "SlipwayOCI"], swiftSettings: strict),
+        // Durable state: runs, events, tasks, trigger cursors, the image dependency graph.
+        .target(
+            name: "SlipwayStore",
+            dependencies: ["SlipwayKernel", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
         // acr-task.yaml: Go templates, aliases, and the YAML → pipeline mapping.
         .target(
             name: "SlipwayACR",
@@ -118,7 +124,7 @@ let package = Package(
         .executableTarget(
             name: "slipway",
             dependencies: [
-                "SlipwayKernel", "SlipwayLua", "SlipwayEngine", "SlipwayOCI", "SlipwayDockerfile", "SlipwayRuntime", "UtilitySteps", "DockerfileBuilder", "RegistryPublisher", "BuildContexts", "ContainerSteps", "SlipwayACR",
+                "SlipwayKernel", "SlipwayLua", "SlipwayEngine", "SlipwayOCI", "SlipwayDockerfile", "SlipwayRuntime", "UtilitySteps", "DockerfileBuilder", "RegistryPublisher", "BuildContexts", "ContainerSteps", "SlipwayACR", "SlipwayStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -146,6 +152,7 @@ let package = Package(
         .testTarget(
             name: "BuildContextsTests", dependencies: ["BuildContexts", "SlipwayKernel", "SlipwayTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
+        .testTarget(name: "SlipwayStoreTests", dependencies: ["SlipwayStore", "SlipwayKernel", "SlipwayEngine", "SlipwayTesting"], swiftSettings: strict),
         .testTarget(name: "SlipwayACRTests", dependencies: ["SlipwayACR", "SlipwayKernel"], swiftSettings: strict),
         .testTarget(
             name: "ContainerStepsTests",
@@ -155,7 +162,7 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
-            name: "SlipwayCLITests", dependencies: ["SlipwayTesting", "SlipwayOCI"],
+            name: "SlipwayCLITests", dependencies: ["SlipwayTesting", "SlipwayOCI", "SlipwayStore", "SlipwayKernel"],
             swiftSettings: strict),
     ]
 )

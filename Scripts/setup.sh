@@ -8,6 +8,7 @@ packages=(
   liblua5.4-dev   # the Lua 5.4 interpreter recipes run in (CLua)
   libarchive-dev  # reads every tar dialect, extracts layers safely (CArchive)
   zlib1g-dev      # gzip layers (CZlib)
+  libsqlite3-dev  # the state store (SQLite through GRDB)
   libzstd-dev     # zstd layers (CZstd)
   docker-registry # the CNCF Distribution registry the tests push to and pull from
   apache2-utils   # htpasswd, for the registry's basic-auth tests

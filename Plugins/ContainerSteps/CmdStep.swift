@@ -192,11 +192,12 @@ public struct CmdStep: PluginKind, EnvironmentConsumer, DetachableStep {
         if let expose = configuration.expose { fields["expose"] = .array(expose.map { .string($0) }) }
 
         if context.detach {
-            // Only a service that runs is started: one that could not start fails the step.
+            // Only a service that runs is started: one that could not start fails the step. (A
+            // cancel while waiting ends up here too, and kills it.)
             guard await container.waitUntilRunning() else {
                 let ended: String
                 do {
-                    ended = "exited with status \(try await container.wait())"
+                    ended = "exited with status \(try await container.waitKillingOnCancel())"
                 } catch {
                     ended = "\(error)"
                 }

@@ -117,11 +117,13 @@ struct BuildCommand: AsyncParsableCommand {
             services.contentStore = store
             services.registryClient = try registry.client(for: Array(Set(references.map(\.registry))))
             services.sourceDateEpoch = BuildRequest.sourceDateEpoch(in: ProcessInfo.processInfo.environment)
+            let history = try RunHistory.recorder(in: registry.host.stateDirectory)
             let runner = PipelineRunner(
                 registry: try BuiltinPlugins.registry(),
-                options: RunOptions(maxConcurrency: 1, secrets: secrets, observers: [progress.observer()], services: services))
+                options: RunOptions(maxConcurrency: 1, secrets: secrets, observers: [progress.observer(), history], services: services))
             // Ctrl-C cancels the build: a running RUN container is killed and cleaned up.
             let report = try await SignalCancellation.run { try await runner.run(pipeline, info: RunInfo(id: RunID.make())) }
+            await RunHistory.finish(history)
             guard report.status == .succeeded, let built = report.step(StepID("build"))?.output?.fields,
                 case .string(let digestText)? = built["digest"]
             else {

@@ -73,12 +73,14 @@ struct RunCommand: AsyncParsableCommand {
             services.contentStore = try host.store()
             services.registryClient = host.client()
             services.sourceDateEpoch = BuildRequest.sourceDateEpoch(in: ProcessInfo.processInfo.environment)
+            let history = try RunHistory.recorder(in: host.stateDirectory)
             let runner = PipelineRunner(
                 registry: registry,
                 options: RunOptions(
                     maxConcurrency: concurrency, failFast: !keepGoing, secrets: secretValues, hooks: session,
-                    observers: [progress.observer()], services: services))
+                    observers: [progress.observer(), history], services: services))
             let report = try await SignalCancellation.run { [messages] in try await runner.run(pipeline, info: info, messages: messages) }
+            await RunHistory.finish(history)
             await session?.release(run: info.id)
             try printReport(report)
             if recipe.isTaskFile && !json { print(DependencySummary.text(for: report), terminator: "") }

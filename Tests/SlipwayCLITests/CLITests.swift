@@ -1,4 +1,6 @@
 import Foundation
+import SlipwayKernel
+import SlipwayStore
 import SlipwayTesting
 import Testing
 
@@ -159,6 +161,22 @@ struct CLITests {
         #expect(inside.stdout.hasPrefix("pipeline '\(head)@feature'"), "\(inside.stdout)\(inside.stderr)")
         let outside = try await slipway.run(["plan", file], in: Scratch.directory("not-git"))
         #expect(outside.stdout.hasPrefix("pipeline 'none@none'"), "\(outside.stdout)\(outside.stderr)")
+    }
+
+    /// `slipway run` records the run — steps and masked events — in the state directory's store.
+    @Test func runsAreRecordedInTheStateStore() async throws {
+        let state = Scratch.location("history-state")
+        let file = try recipe(#"return pipeline { steps = { echo { id = "say", message = "token is " .. "abc-123-secret", secrets = { "token" } } } }"#)
+        let result = try await slipway.run(
+            ["run", file, "--secret", "token=SLIPWAY_TEST_TOKEN", "--state-dir", state.path], environment: ["SLIPWAY_TEST_TOKEN": "abc-123-secret"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let id = try #require(result.stdout.split(separator: " ").dropFirst().first.map(String.init))
+        let store = try SQLiteStore.inStateDirectory(state)
+        #expect(try await store.run(id)?.status == .succeeded)
+        #expect(try await store.steps(ofRun: id).map(\.step.rawValue) == ["say"])
+        #expect(try await store.events(ofRun: id, after: 0).contains { $0.text == "token is ***" })
+        let database = try Data(contentsOf: state.appendingPathComponent("slipway.sqlite"))
+        #expect(database.range(of: Data("abc-123-secret".utf8)) == nil)
     }
 
     @Test func interruptCancelsTheRun() async throws {

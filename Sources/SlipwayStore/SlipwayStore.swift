@@ -1,0 +1,173 @@
+public import Foundation
+public import SlipwayKernel
+
+/// Slipway's durable state behind one protocol: runs with their steps, events and log lines,
+/// stored tasks, trigger cursors and deliveries, and the image dependency graph. SQLite
+/// (``SQLiteStore``) is the default; a PostgreSQL store for many hosts implements the same
+/// protocol and must pass the same contract suite (`Tests/SlipwayStoreTests`).
+///
+/// What reaches the store is what the run's event stream emits: already masked, so a secret is
+/// never written in clear.
+public protocol SlipwayStore: Sendable {
+    // MARK: Runs
+
+    /// Appends events of runs, in one transaction, and updates the runs' and steps' records
+    /// from them. Events of one run arrive in sequence order; one already stored (same run and
+    /// sequence) is ignored, so a redelivery cannot double a run. Progress events are live only
+    /// and not stored.
+    func append(_ events: [RunEvent]) async throws
+    func run(_ id: String) async throws -> RunRecord?
+    /// Newest first.
+    func runs(_ query: RunQuery) async throws -> [RunRecord]
+    /// In pipeline order (the order the steps were queued).
+    func steps(ofRun id: String) async throws -> [StepRecord]
+    /// The run's events after `sequence` (0: all), in order.
+    func events(ofRun id: String, after sequence: Int) async throws -> [RunEvent]
+
+    // MARK: Tasks
+
+    /// Creates or replaces the task with this name.
+    func save(_ task: TaskRecord) async throws
+    func task(named name: String) async throws -> TaskRecord?
+    func tasks() async throws -> [TaskRecord]
+    /// - Returns: whether there was such a task.
+    func deleteTask(named name: String) async throws -> Bool
+
+    // MARK: Triggers
+
+    func cursor(trigger: String, key: String) async throws -> String?
+    func setCursor(_ value: String, trigger: String, key: String) async throws
+    /// Records a delivery (a webhook's delivery id, a registry notification's id).
+    /// - Returns: false when this delivery was recorded before: it must not start a second run.
+    func recordDelivery(_ delivery: TriggerDelivery) async throws -> Bool
+
+    // MARK: Image dependency graph
+
+    /// Records what a task's run produced: the image and the bases it was built on.
+    func recordImage(_ image: ImageRecord) async throws
+    /// The latest image each task produced that has `reference` among its bases.
+    func dependents(ofBase reference: String, scope: BaseScope) async throws -> [ImageRecord]
+    /// The bases of the task's last recorded image.
+    func latestImage(ofTask task: String) async throws -> ImageRecord?
+}
+
+/// One run, as its lifecycle events left it.
+public struct RunRecord: Sendable, Hashable, Codable {
+    public var id: String
+    public var pipeline: String?
+    public var task: String?
+    public var status: RunStatus
+    public var queued: Date
+    public var started: Date?
+    public var finished: Date?
+    public var error: String?
+
+    public init(id: String, pipeline: String?, task: String?, status: RunStatus, queued: Date, started: Date? = nil, finished: Date? = nil, error: String? = nil) {
+        self.id = id
+        self.pipeline = pipeline
+        self.task = task
+        self.status = status
+        self.queued = queued
+        self.started = started
+        self.finished = finished
+        self.error = error
+    }
+}
+
+/// Which runs to list.
+public struct RunQuery: Sendable, Hashable {
+    public var task: String?
+    public var status: RunStatus?
+    public var limit: Int
+
+    public init(task: String? = nil, status: RunStatus? = nil, limit: Int = 100) {
+        self.task = task
+        self.status = status
+        self.limit = limit
+    }
+}
+
+/// One step of a run.
+public struct StepRecord: Sendable, Hashable, Codable {
+    public var run: String
+    public var step: StepID
+    public var kind: String?
+    public var status: RunStatus
+    public var attempts: Int
+    public var exitCode: Int32?
+    public var error: String?
+    public var outputs: [String: ConfigValue]?
+    public var started: Date?
+    public var finished: Date?
+}
+
+/// A stored task: the recipe's text and values, re-evaluated in a fresh sandbox for every run.
+public struct TaskRecord: Sendable, Hashable, Codable {
+    public var name: String
+    /// `lua` or `acr-task.yaml`.
+    public var format: String
+    public var text: String
+    public var values: ConfigValue
+    public var enabled: Bool
+    public var created: Date
+    public var updated: Date
+
+    public init(name: String, format: String, text: String, values: ConfigValue = .object([:]), enabled: Bool = true, created: Date, updated: Date) {
+        self.name = name
+        self.format = format
+        self.text = text
+        self.values = values
+        self.enabled = enabled
+        self.created = created
+        self.updated = updated
+    }
+}
+
+/// A trigger event received once: a webhook delivery, a registry notification.
+public struct TriggerDelivery: Sendable, Hashable {
+    public var trigger: String
+    public var id: String
+    public var task: String?
+    public var received: Date
+    /// What the event said, for the run record (a commit sha, a base digest).
+    public var summary: String
+
+    public init(trigger: String, id: String, task: String?, received: Date, summary: String) {
+        self.trigger = trigger
+        self.id = id
+        self.task = task
+        self.received = received
+        self.summary = summary
+    }
+}
+
+/// An image a task's run produced, with the bases it was built on.
+public struct ImageRecord: Sendable, Hashable, Codable {
+    public var task: String
+    public var run: String
+    public var reference: String?
+    public var digest: String
+    public var platform: String
+    public var runtimeBase: BaseImage?
+    public var buildTimeBases: [BaseImage]
+    public var recorded: Date
+
+    public init(
+        task: String, run: String, reference: String?, digest: String, platform: String, runtimeBase: BaseImage?, buildTimeBases: [BaseImage],
+        recorded: Date
+    ) {
+        self.task = task
+        self.run = run
+        self.reference = reference
+        self.digest = digest
+        self.platform = platform
+        self.runtimeBase = runtimeBase
+        self.buildTimeBases = buildTimeBases
+        self.recorded = recorded
+    }
+}
+
+/// Which bases of an image count: its runtime base only, or build-time bases too.
+public enum BaseScope: String, Sendable, Hashable, Codable, CaseIterable {
+    case runtime, all
+}
