@@ -107,6 +107,11 @@ let package = Package(
             path: "Plugins/RegistryPublisher", swiftSettings: strict),
 
         .target(
+            name: "Triggers",
+            dependencies: ["SlipwayKernel", "BuildContexts"],
+            path: "Plugins/Triggers", swiftSettings: strict),
+
+        .target(
             name: "ContainerSteps",
             dependencies: ["SlipwayKernel", "SlipwayOCI", "SlipwayRuntime", .product(name: "Logging", package: "swift-log")],
             path: "Plugins/ContainerSteps", swiftSettings: strict),
@@ -124,7 +129,7 @@ let package = Package(
         .executableTarget(
             name: "slipway",
             dependencies: [
-                "SlipwayKernel", "SlipwayLua", "SlipwayEngine", "SlipwayOCI", "SlipwayDockerfile", "SlipwayRuntime", "UtilitySteps", "DockerfileBuilder", "RegistryPublisher", "BuildContexts", "ContainerSteps", "SlipwayACR", "SlipwayStore",
+                "SlipwayKernel", "SlipwayLua", "SlipwayEngine", "SlipwayOCI", "SlipwayDockerfile", "SlipwayRuntime", "UtilitySteps", "DockerfileBuilder", "RegistryPublisher", "BuildContexts", "ContainerSteps", "SlipwayACR", "SlipwayStore", "Triggers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -152,6 +157,7 @@ let package = Package(
         .testTarget(
             name: "BuildContextsTests", dependencies: ["BuildContexts", "SlipwayKernel", "SlipwayTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
+        .testTarget(name: "TriggersTests", dependencies: ["Triggers", "SlipwayKernel", "SlipwayTesting"], swiftSettings: strict),
         .testTarget(name: "SlipwayStoreTests", dependencies: ["SlipwayStore", "SlipwayKernel", "SlipwayEngine", "SlipwayTesting"], swiftSettings: strict),
         .testTarget(name: "SlipwayACRTests", dependencies: ["SlipwayACR", "SlipwayKernel"], swiftSettings: strict),
         .testTarget(

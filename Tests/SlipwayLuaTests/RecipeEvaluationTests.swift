@@ -93,6 +93,22 @@ struct RecipeEvaluationTests {
         #expect(pipeline.steps.map(\.id) == ["echo-1", "echo-2"])
     }
 
+    /// A trigger's configuration is checked where it is written, as a context source's is.
+    @Test func badTriggerConfigurationIsRefusedAtItsLine() throws {
+        #expect {
+            try RecipeFixtures.session(
+                """
+                return task {
+                  name = "t",
+                  triggers = { test.trigger { versions = 3 } },
+                  pipeline = function(run) return {} end,
+                }
+                """)
+        } throws: { error in
+            "\(error)".contains("recipe.lua:3: test.trigger: versions: expected")
+        }
+    }
+
     @Test func graphAndConfigurationProblemsAreReportedTogether() throws {
         #expect {
             try RecipeFixtures.session(

@@ -47,6 +47,12 @@ extension RecipeInterpreter {
                 guard case .hook(let ref) = value else { throw raise(stack, kind, "filter: expected a function, got \(value.typeName)") }
                 filter = ref
             }
+            // Checked where it is written, as a context source is: its initialiser only validates.
+            do {
+                _ = try registry.instantiate(kind, configuration: .object(fields))
+            } catch {
+                throw raise(stack, kind, "\(error)")
+            }
             triggers.append(TriggerDefinition(kind: kind, configuration: .object(fields), filter: filter, location: location))
             pushHandle(makeHandle(.trigger, index: triggers.count - 1), on: stack)
             return 1
