@@ -174,6 +174,7 @@ public struct BuildStep: PluginKind, StepRunner, PluginReferencing {
         var fields: [String: ConfigValue] = [
             "digest": .string(report.digest),
             "media_type": .string(report.mediaType),
+            "platform": .string(platform.description),
             "tags": .array(tags.map { .string($0) }),
             "context": .object(materialized.facts.mapValues { .string($0) }),
             // The whole report (runtime and build-time bases, each layer's origin): what

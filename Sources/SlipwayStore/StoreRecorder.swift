@@ -5,9 +5,15 @@ import Synchronization
 /// under the stream's lock, so it only queues) with one writer task that stores what has
 /// queued up in one transaction at a time, in order. ``finish()`` waits until everything is
 /// stored and says whether the store failed.
+///
+/// A finished `build` step (its outputs carry the image digest and the build report) also
+/// becomes an ``ImageRecord`` of the run's task — the pipeline's name — so the dependency graph
+/// base-image triggers read is kept by every run, whoever started it.
 public final class StoreRecorder: RunObserver {
     private struct State {
         var pending: [RunEvent] = []
+        /// Each run's pipeline name, from its `run.queued` event.
+        var pipelines: [String: String] = [:]
         var finished = false
         var failure: (any Error)?
     }
@@ -36,6 +42,7 @@ public final class StoreRecorder: RunObserver {
                     if batch.isEmpty { break }
                     do {
                         try await store.append(batch)
+                        for image in Self.images(in: batch, shared: shared) { try await store.recordImage(image) }
                     } catch {
                         shared.value.withLock { if $0.failure == nil { $0.failure = error } }
                     }
@@ -58,5 +65,33 @@ public final class StoreRecorder: RunObserver {
         wake.finish()
         await writer.value
         if let failure = shared.value.withLock({ $0.failure }) { throw failure }
+    }
+
+    /// Images that builds in `events` produced, with their bases.
+    private static func images(in events: [RunEvent], shared: Shared) -> [ImageRecord] {
+        var images: [ImageRecord] = []
+        for event in events {
+            if event.kind == .runQueued, let pipeline = event.pipeline {
+                shared.value.withLock { $0.pipelines[event.run] = pipeline }
+            }
+            guard event.kind == .stepFinished, event.status == .succeeded, let outputs = event.outputs,
+                case .string(let digest)? = outputs["digest"], let report = outputs["report"],
+                let task = shared.value.withLock({ $0.pipelines[event.run] })
+            else { continue }
+            func base(_ value: ConfigValue?) -> BaseImage? {
+                guard case .string(let reference)? = value?["reference"], case .string(let digest)? = value?["digest"] else { return nil }
+                return BaseImage(reference: reference, digest: digest)
+            }
+            var buildTime: [BaseImage] = []
+            if case .array(let items)? = report["build_time_bases"] { buildTime = items.compactMap { base($0) } }
+            var reference: String?
+            if case .array(let tags)? = outputs["tags"], case .string(let first)? = tags.first { reference = first }
+            var platform = ""
+            if case .string(let text)? = outputs["platform"] { platform = text }
+            images.append(ImageRecord(
+                task: task, run: event.run, reference: reference, digest: digest, platform: platform,
+                runtimeBase: base(report["runtime_base"]), buildTimeBases: buildTime, recorded: event.time))
+        }
+        return images
     }
 }

@@ -179,6 +179,29 @@ struct CLITests {
         #expect(database.range(of: Data("abc-123-secret".utf8)) == nil)
     }
 
+    /// A run's builds keep the dependency graph: the image a task built and the base it was
+    /// built on, which base-image triggers will read.
+    @Test func buildsRecordTheImageDependencyGraph() async throws {
+        let registry = try await RegistryHarness.start()
+        defer { registry.stop() }
+        let state = Scratch.location("graph-state")
+        let base = "\(registry.address)/graph/base:1"
+        let baseContext = try Scratch.files(["Dockerfile": "FROM scratch\nCOPY b /b\n", "b": "base"])
+        let pushed = try await slipway.run(["build", "-t", base, baseContext.path, "--state-dir", state.path])
+        #expect(pushed.status == 0, "\(pushed.stderr)")
+        let app = try Scratch.files(["Dockerfile": "ARG BASE\nFROM ${BASE}\nCOPY a /a\n", "a": "app"])
+        let file = try recipe(
+            #"return pipeline { name = "app", steps = { build { id = "image", context = values.app, build_args = { BASE = values.base }, tags = { "local/app:1" } } } }"#)
+        let built = try await slipway.run(["run", file, "--set", "app=\(app.path)", "--set", "base=\(base)", "--state-dir", state.path])
+        #expect(built.status == 0, "\(built.stderr)")
+        let store = try SQLiteStore.inStateDirectory(state)
+        let image = try #require(try await store.latestImage(ofTask: "app"))
+        #expect(image.reference?.hasSuffix("local/app:1") == true && image.platform.hasPrefix("linux/"), "\(image)")
+        let runtime = try #require(image.runtimeBase)
+        #expect(runtime.reference.contains("graph/base:1") && runtime.digest.hasPrefix("sha256:"), "\(runtime)")
+        #expect(try await store.dependents(ofBase: runtime.reference, scope: .runtime).map(\.task) == ["app"])
+    }
+
     @Test func interruptCancelsTheRun() async throws {
         let file = try recipe(#"return pipeline { steps = { sleep { duration = "60s" } } }"#)
         let result = try await slipway.run(["run", file], interruptWhenStderrContains: "started (sleep)")
