@@ -108,7 +108,7 @@ let package = Package(
 
         .target(
             name: "Triggers",
-            dependencies: ["SlipwayKernel", "BuildContexts"],
+            dependencies: ["SlipwayKernel", "BuildContexts", .product(name: "Crypto", package: "swift-crypto")],
             path: "Plugins/Triggers", swiftSettings: strict),
 
         .target(
@@ -157,7 +157,9 @@ let package = Package(
         .testTarget(
             name: "BuildContextsTests", dependencies: ["BuildContexts", "SlipwayKernel", "SlipwayTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
-        .testTarget(name: "TriggersTests", dependencies: ["Triggers", "SlipwayKernel", "SlipwayTesting"], swiftSettings: strict),
+        .testTarget(
+            name: "TriggersTests", dependencies: ["Triggers", "SlipwayKernel", "SlipwayTesting", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
         .testTarget(name: "SlipwayStoreTests", dependencies: ["SlipwayStore", "SlipwayKernel", "SlipwayEngine", "SlipwayTesting"], swiftSettings: strict),
         .testTarget(name: "SlipwayACRTests", dependencies: ["SlipwayACR", "SlipwayKernel"], swiftSettings: strict),
         .testTarget(
