@@ -291,14 +291,16 @@ struct RunInstructionTests {
         #expect(changed.all.filter { $0.contains(": cached (layer ") }.isEmpty, "\(changed.all)")
     }
 
-    /// Two independent stages meet over loopback: the listener gives up after 60 s, so the
-    /// build only succeeds if both stages run at the same time.
+    /// Two independent stages meet over loopback: the sender sends for a few seconds and the
+    /// listener gives up after a minute, so the build only succeeds if both stages run at the
+    /// same time. The listener takes connections until one carries the message, because
+    /// another test's harness may probe the same free port (a connection with nothing in it).
     @Test func independentStagesRunTogether() async throws {
         let port = try RegistryHarness.freePort()
         let (store, context) = try await setUp("""
-            RUN timeout 60 nc -l -p \(port) > /received.txt
+            RUN for i in $(seq 10); do timeout 60 nc -l -p \(port) > /received.txt; grep -q sender /received.txt && break; done
             FROM localhost/busybox:test AS sender
-            RUN for i in $(seq 600); do echo "hello from the sender" | nc 127.0.0.1 \(port) && break; sleep 0.1; done
+            RUN for i in $(seq 40); do echo "hello from the sender" | nc 127.0.0.1 \(port); sleep 0.1; done; true
             FROM localhost/busybox:test
             COPY --from=0 /received.txt /
             COPY --from=sender /etc/passwd /sender-passwd
