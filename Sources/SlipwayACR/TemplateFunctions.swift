@@ -21,9 +21,6 @@ public struct TemplateFunctions: Sendable {
         }
     }
 
-    /// The names, for documentation and `slipway plan`.
-    public var names: [String] { table.keys.sorted() }
-
     // MARK: Helpers
 
     static func count(_ name: String, _ arguments: [TemplateValue], _ expected: Int) throws(Failure) {

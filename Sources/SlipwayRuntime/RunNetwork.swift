@@ -39,10 +39,14 @@ public actor RunNetwork {
         }
     }
 
+    /// The bridge and subnet of a slot: host-wide names, the same for every process.
+    static func bridge(_ slot: Int) -> String { "slw\(slot)" }
+    static func subnet(_ slot: Int) -> String { "10.89.\(slot).0/24" }
+
     private init(slot: Int, directory: URL, lock: Int32) {
         self.slot = slot
-        self.bridge = "slw\(slot)"
-        self.subnet = "10.89.\(slot).0/24"
+        self.bridge = Self.bridge(slot)
+        self.subnet = Self.subnet(slot)
         self.directory = directory
         self.lock = lock
     }
@@ -138,7 +142,7 @@ public actor RunNetwork {
             guard FileManager.default.fileExists(atPath: directory.path), let lock = claim(slot, in: root) else { continue }
             await clear(slot: slot, directory: directory)
             close(lock)
-            cleared.append("slw\(slot)")
+            cleared.append(bridge(slot))
         }
         return cleared
     }
@@ -160,14 +164,14 @@ public actor RunNetwork {
     private static func clear(slot: Int, directory: URL) async {
         let records = directory.appendingPathComponent("records")
         let names = (try? FileManager.default.contentsOfDirectory(atPath: records.path)) ?? []
-        let bridge = bridgeConfiguration(slot: slot, directory: directory)
+        let configuration = bridgeConfiguration(slot: slot, directory: directory)
         for name in names where name.hasSuffix(".json") {
             guard let data = try? Data(contentsOf: records.appendingPathComponent(name)),
                 let member = try? JSONDecoder().decode(Member.self, from: data)
             else { continue }
-            await release(member, bridgeConfiguration: bridge, portmap: portmapConfiguration(slot: slot, member.ports))
+            await release(member, bridgeConfiguration: configuration, portmap: portmapConfiguration(slot: slot, member.ports))
         }
-        _ = try? await ExternalCommand("ip", ["link", "delete", "slw\(slot)"]).runAllowingFailure()
+        _ = try? await ExternalCommand("ip", ["link", "delete", bridge(slot)]).runAllowingFailure()
         try? FileManager.default.removeItem(at: directory)
     }
 
@@ -237,9 +241,9 @@ public actor RunNetwork {
 
     private static func bridgeConfiguration(slot: Int, directory: URL) -> [String: any Sendable] {
         [
-            "name": "slipway-\(slot)", "bridge": "slw\(slot)", "isGateway": true, "ipMasq": true, "hairpinMode": true,
+            "name": "slipway-\(slot)", "bridge": bridge(slot), "isGateway": true, "ipMasq": true, "hairpinMode": true,
             "ipam": [
-                "type": "host-local", "ranges": [[["subnet": "10.89.\(slot).0/24"]]], "routes": [["dst": "0.0.0.0/0"]],
+                "type": "host-local", "ranges": [[["subnet": subnet(slot)]]], "routes": [["dst": "0.0.0.0/0"]],
                 "dataDir": directory.appendingPathComponent("ipam").path,
             ] as [String: any Sendable],
         ]

@@ -19,19 +19,6 @@ public struct RuntimeSpec: Codable, Sendable, Hashable {
         public var capabilities: Capabilities
         public var rlimits: [Rlimit]
         public var noNewPrivileges = true
-
-        public init(
-            user: User, args: [String], env: [String], cwd: String, capabilities: Capabilities, rlimits: [Rlimit],
-            noNewPrivileges: Bool = true
-        ) {
-            self.user = user
-            self.args = args
-            self.env = env
-            self.cwd = cwd
-            self.capabilities = capabilities
-            self.rlimits = rlimits
-            self.noNewPrivileges = noNewPrivileges
-        }
     }
 
     public struct User: Codable, Sendable, Hashable {

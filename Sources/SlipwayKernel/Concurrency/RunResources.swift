@@ -65,9 +65,6 @@ public actor RunResources {
             await release.action()
         }
     }
-
-    /// What is registered, oldest first (for tests and diagnostics).
-    public var labels: [String] { releases.map(\.label) }
 }
 
 /// Asked for a run resource after the run ended.
