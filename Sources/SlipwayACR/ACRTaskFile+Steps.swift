@@ -9,9 +9,9 @@ extension ACRTaskFile.Reader {
         "detach", "entryPoint", "env", "expose", "ports", "network", "privileged", "pull", "user", "workingDirectory",
         "volumeMounts", "disableWorkingDirectoryOverride", "keep", "isolation",
     ]
+    /// Properties refused whatever their value (`keep` and `isolation` only when they ask for
+    /// something other than what Slipway does anyway).
     static let refused: [String: String] = [
-        "keep": "Slipway removes every container of a run when it ends; keep is not supported",
-        "isolation": "isolation is a Windows container setting",
         "cache": "registry build caches (cache: enabled) are not supported; Slipway's builds cache layers in its store",
         "cpus": "CPU limits are not supported yet",
         "retryOnErrors": "retrying on output text is not supported; use retries",
@@ -40,9 +40,7 @@ extension ACRTaskFile.Reader {
 
         for (key, value) in fields {
             let name = key.string ?? ""
-            if let reason = Self.refused[name], name != "keep" || (try? bool(value, name)) == true, name != "isolation" || value.string != "default" {
-                throw fail(key, "\(name): \(reason)")
-            }
+            if let reason = Self.refused[name] { throw fail(key, "\(name): \(reason)") }
             if name != type, !Self.common.contains(name) {
                 guard Self.cmdOnly.contains(name) else { throw fail(key, "unknown step property '\(name)'") }
                 guard type == "cmd" || (type == "build" && name == "network") else {
@@ -105,7 +103,10 @@ extension ACRTaskFile.Reader {
             case "user": configuration["user"] = .string(try string(value, name))
             case "workingDirectory": workdir = try string(value, name)
             case "disableWorkingDirectoryOverride": keepImageWorkdir = try bool(value, name)
-            case "keep", "isolation": break  // false / default: what Slipway does anyway
+            case "keep":
+                if try bool(value, name) { throw fail(key, "keep: Slipway removes every container of a run when it ends; keep is not supported") }
+            case "isolation":
+                if try string(value, name) != "default" { throw fail(key, "isolation: isolation is a Windows container setting") }
             case "volumeMounts":
                 guard let items = value.sequence else { throw fail(value, "volumeMounts: expected a list of { name, mountPath }") }
                 for item in items {

@@ -76,10 +76,15 @@ public final class SQLiteStore: SlipwayStore {
         let stored = try events.filter { $0.kind != .progress }.map { ($0, String(decoding: try Self.encoder.encode($0), as: UTF8.self)) }
         guard !stored.isEmpty else { return }
         try await database.write { db in
-            for (event, body) in stored {
+            // Each run's row once per batch (its first event in it makes it, if needed), not
+            // once per log line.
+            var runs = Set<String>()
+            for (event, _) in stored where runs.insert(event.run).inserted {
                 try db.execute(
                     sql: "INSERT OR IGNORE INTO run (id, pipeline, status, queued) VALUES (?, ?, ?, ?)",
                     arguments: [event.run, event.pipeline, RunStatus.queued.rawValue, event.time.timeIntervalSince1970])
+            }
+            for (event, body) in stored {
                 try db.execute(
                     sql: "INSERT OR IGNORE INTO event (run, sequence, kind, body) VALUES (?, ?, ?, ?)",
                     arguments: [event.run, event.sequence, event.kind.rawValue, body])

@@ -10,16 +10,13 @@ import SlipwayRuntime
 enum RunVariables {
     static func facts(registry: String?, in directory: URL) async -> [String: String] {
         var facts = facts(registry: registry)
-        let git = { (arguments: [String]) async -> String? in
-            var command = ExternalCommand("git", arguments)
-            command.directory = directory
-            guard let output = try? await command.runAllowingFailure(), output.status == 0 else { return nil }
-            let text = output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            return text.isEmpty ? nil : text
-        }
-        if let commit = await git(["rev-parse", "HEAD"]) {
-            facts["commit"] = commit
-            if let branch = await git(["symbolic-ref", "--short", "-q", "HEAD"]) { facts["branch"] = branch }
+        // One git call for both: the sha, then the full name of the branch ("HEAD" when detached).
+        var command = ExternalCommand("git", ["rev-parse", "HEAD", "--symbolic-full-name", "HEAD"])
+        command.directory = directory
+        if let output = try? await command.runAllowingFailure(), output.status == 0 {
+            let lines = output.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            if let commit = lines.first, !commit.isEmpty { facts["commit"] = commit }
+            if lines.count > 1, lines[1].hasPrefix("refs/heads/") { facts["branch"] = String(lines[1].dropFirst("refs/heads/".count)) }
         }
         return facts
     }
