@@ -24,7 +24,8 @@ struct CNIPlugin: Sendable {
 
     enum Command: String { case add = "ADD", del = "DEL" }
 
-    /// Runs the plugin (off the cooperative pool) and returns its result object.
+    /// Runs the plugin (a host tool, off the cooperative pool) and returns its result object.
+    /// The specification puts errors on stdout, as JSON; stderr is only chatter.
     /// - Parameter configuration: the network configuration; `cniVersion` and `type` are added.
     /// - Throws: ``RuntimeError/setup(_:)`` with the plugin's own message when it fails.
     func invoke(
@@ -34,28 +35,15 @@ struct CNIPlugin: Sendable {
         configuration["cniVersion"] = Self.version
         configuration["type"] = type
         let input = try JSONSerialization.data(withJSONObject: configuration, options: [.sortedKeys])
-        let (path, type) = (self.path, self.type)
-        let environment = [
+        var plugin = ExternalCommand(path, [], environment: [
             "CNI_COMMAND": command.rawValue, "CNI_CONTAINERID": containerID, "CNI_NETNS": namespace.path, "CNI_IFNAME": interface,
-            "CNI_PATH": Self.searchPath.joined(separator: ":"), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
-        ]
-        let (status, output) = try await BlockingWork.wait { () throws -> (Int32, Data) in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: path)
-            process.environment = environment
-            let stdin = Pipe()
-            let stdout = Pipe()
-            process.standardInput = stdin
-            process.standardOutput = stdout
-            // The specification puts errors on stdout, as JSON; stderr is only chatter.
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            stdin.fileHandleForWriting.write(input)
-            try? stdin.fileHandleForWriting.close()
-            let output = stdout.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, output)
-        }
+            "CNI_PATH": Self.searchPath.joined(separator: ":"),
+        ])
+        plugin.input = input
+        // Not cancelled with the caller: a step cancelled mid-run still takes its container off
+        // the network (a killed DEL would leave its address and NAT rules behind).
+        let ran = try await Task.detached { [plugin] in try await plugin.runAllowingFailure() }.value
+        let (status, output) = (ran.status, Data(ran.stdout.utf8))
         let result = (try? JSONSerialization.jsonObject(with: output)) as? [String: any Sendable] ?? [:]
         guard status == 0 else {
             let message = (result["msg"] as? String).map { message in

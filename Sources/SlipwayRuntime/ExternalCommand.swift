@@ -14,6 +14,8 @@ public struct ExternalCommand: Sendable {
     public var displayName: String?
     /// Receives output lines (both streams) as they arrive.
     public var lines: (@Sendable (String) -> Void)?
+    /// Written to the tool's standard input, which is then closed (nil: `/dev/null`).
+    public var input: Data?
 
     public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], directory: URL? = nil) {
         self.executable = executable
@@ -63,7 +65,8 @@ public struct ExternalCommand: Sendable {
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        process.standardInput = FileHandle.nullDevice
+        let stdin = input.map { _ in Pipe() }
+        process.standardInput = stdin ?? FileHandle.nullDevice
         try process.run()
         let pid = process.processIdentifier
         let (stdout, stderr) = await withTaskCancellationHandler {
@@ -72,8 +75,15 @@ public struct ExternalCommand: Sendable {
                 lines?(line)
                 return true
             }
+            // Written while the output is read, so neither side waits on a full pipe.
+            async let written: Void = BlockingWork.wait { [input] in
+                guard let stdin, let input else { return }
+                stdin.fileHandleForWriting.write(input)
+                try? stdin.fileHandleForWriting.close()
+            }
             async let stdout = PipeLines.read(out.fileHandleForReading, each: each)
             async let stderr = PipeLines.read(err.fileHandleForReading, each: each)
+            _ = await written
             return await (stdout, stderr)
         } onCancel: {
             // SIGKILL, not SIGTERM: the child may have inherited a signal mask that blocks SIGTERM.
