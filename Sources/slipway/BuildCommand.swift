@@ -245,25 +245,21 @@ extension BuildCommand {
         var mounts: [String: String] = [:]
         var files: [String: String] = [:]
         for entry in secretMounts {
-            var fields: [String: String] = [:]
-            for field in entry.split(separator: ",") {
-                guard let (key, value) = InputError.keyValue(String(field)) else { throw InputError("--secret \(entry): expected id=ID,src=FILE or id=ID,env=VAR") }
-                guard ["id", "src", "source", "env", "type"].contains(key) else { throw InputError("--secret \(entry): unknown field '\(key)' (id, src, env, type)") }
-                fields[key] = value
+            let secret: SecretOption
+            do {
+                secret = try SecretOption(parsing: entry)
+            } catch let invalid as SecretOption.Invalid {
+                throw InputError("--secret \(entry): \(invalid.reason)")
             }
-            guard let id = fields["id"], !id.isEmpty else { throw InputError("--secret \(entry): needs id=") }
-            let file = fields["src"] ?? fields["source"]
-            let variable = fields["env"]
-            if let kind = fields["type"], kind != "file", kind != "env" { throw InputError("--secret \(entry): type=\(kind): expected file or env") }
-            if file != nil && variable != nil { throw InputError("--secret \(entry): give either src=FILE or env=VAR, not both") }
-            if let file = file ?? (fields["type"] == "file" ? id : nil) {
+            // `id` alone: the variable of that name, as buildx has it.
+            switch secret.source ?? .variable(secret.id) {
+            case .file(let file):
                 guard FileManager.default.isReadableFile(atPath: file) else { throw InputError("--secret \(entry): cannot read \(file)") }
-                files[id] = URL(fileURLWithPath: file).path
-            } else {
-                let name = variable ?? id
+                files[secret.id] = URL(fileURLWithPath: file).path
+            case .variable(let name):
                 guard let value = ProcessInfo.processInfo.environment[name] else { throw InputError("--secret \(entry): the variable \(name) is not set") }
-                secrets["secret-mount:\(id)"] = value
-                mounts[id] = "secret-mount:\(id)"
+                secrets["secret-mount:\(secret.id)"] = value
+                mounts[secret.id] = "secret-mount:\(secret.id)"
             }
         }
         return (mounts, files)

@@ -105,33 +105,36 @@ struct RunCommand: AsyncParsableCommand {
 
     static func readSecret(_ text: String, environment: [String: String]) throws -> (String, String) {
         let usage = "--secret \(text): expected NAME=ENV_VAR, id=NAME,env=ENV_VAR or id=NAME,src=FILE"
-        var fields: [String: String] = [:]
+        let name: String
+        let source: SecretOption.Source
         if text.hasPrefix("id=") {
-            for part in text.split(separator: ",") {
-                let pair = part.split(separator: "=", maxSplits: 1).map(String.init)
-                guard pair.count == 2, !pair[1].isEmpty, ["id", "env", "src"].contains(pair[0]), fields[pair[0]] == nil else {
-                    throw InputError(usage)
-                }
-                fields[pair[0]] = pair[1]
+            let secret: SecretOption
+            do {
+                secret = try SecretOption(parsing: text)
+            } catch let invalid as SecretOption.Invalid {
+                throw InputError("\(usage) (\(invalid.reason))")
             }
+            // A run is told where each value comes from: an id alone is refused.
+            guard let given = secret.source else { throw InputError(usage) }
+            (name, source) = (secret.id, given)
         } else {
             let pair = text.split(separator: "=", maxSplits: 1).map(String.init)
             guard pair.count == 2, !pair[0].isEmpty, !pair[1].isEmpty else { throw InputError(usage) }
-            fields = ["id": pair[0], "env": pair[1]]
+            (name, source) = (pair[0], .variable(pair[1]))
         }
-        guard let name = fields["id"], (fields["env"] == nil) != (fields["src"] == nil) else { throw InputError(usage) }
-        if let variable = fields["env"] {
+        switch source {
+        case .variable(let variable):
             guard let value = environment[variable] else {
                 throw InputError("--secret \(name): environment variable \(variable) is not set")
             }
             return (name, value)
+        case .file(let path):
+            guard let data = FileManager.default.contents(atPath: path), let value = String(data: data, encoding: .utf8) else {
+                throw InputError("--secret \(name): cannot read \(path) as UTF-8 text")
+            }
+            // A file's last newline is not part of the secret (echo TOKEN > file).
+            return (name, value.hasSuffix("\n") ? String(value.dropLast()) : value)
         }
-        let path = fields["src"] ?? ""
-        guard let data = FileManager.default.contents(atPath: path), let value = String(data: data, encoding: .utf8) else {
-            throw InputError("--secret \(name): cannot read \(path) as UTF-8 text")
-        }
-        // A file's last newline is not part of the secret (echo TOKEN > file).
-        return (name, value.hasSuffix("\n") ? String(value.dropLast()) : value)
     }
 
     private func printReport(_ report: RunReport) throws {
