@@ -260,10 +260,10 @@ public struct CmdStep: PluginKind, EnvironmentConsumer, DetachableStep {
             name = "step '\(id)'"
         case .reference(let reference):
             name = reference.description
-            let local = try store.resolve(reference.description)
-            let localPlatform = local.flatMap { try? store.config(of: store.manifest($0.digest)).platform }
-            if let local, let localPlatform, Platform.host.matches(localPlatform), configuration.pull != true {
-                descriptor = local
+            if let local = try store.taggedImage(reference), let platform = local.platform, Platform.host.matches(platform),
+                configuration.pull != true
+            {
+                descriptor = local.descriptor
             } else {
                 do {
                     descriptor = try await context.registryClient().pull(reference, platform: .host, into: store).descriptor

@@ -12,11 +12,9 @@ struct BaseResolver: Sendable {
     /// - Throws: the FROM instruction's ``DockerfileError`` naming the reference and registry,
     ///   or saying that the stored image is for another platform and the registry has none.
     func resolve(_ reference: ImageReference, platform: Platform, for from: Instruction) async throws -> Descriptor {
-        let local = try store.resolve(reference.description)
-        // A tag in the store names one platform's image (the one last built or pulled under it);
-        // anything else there (an index) is read again from the registry.
-        let localPlatform = local.flatMap { try? store.config(of: store.manifest($0.digest)).platform }
-        if let local, let localPlatform, platform.matches(localPlatform) { return local }
+        let local = try store.taggedImage(reference)
+        let localPlatform = local?.platform
+        if let local, let localPlatform, platform.matches(localPlatform) { return local.descriptor }
         do {
             return try await registry.pull(reference, platform: platform, into: store).descriptor
         } catch {
