@@ -27,12 +27,25 @@ public final class StoreRecorder: RunObserver {
     private let wake: AsyncStream<Void>.Continuation
     private let writer: Task<Void, Never>
 
-    public init(store: any SlipwayStore) {
+    public convenience init(store: any SlipwayStore) {
+        self.init { store }
+    }
+
+    /// Opens the store on the writer's own time, so a run's start does not wait for it (events
+    /// queue meanwhile). A store that cannot be opened is the recorder's failure.
+    public init(opening open: @escaping @Sendable () throws -> any SlipwayStore) {
         let (signals, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let shared = Shared()
         self.shared = shared
         self.wake = wake
         writer = Task {
+            let store: (any SlipwayStore)?
+            do {
+                store = try await BlockingWork.run { try open() }
+            } catch {
+                shared.value.withLock { $0.failure = error }
+                store = nil
+            }
             for await _ in signals {
                 while true {
                     let batch = shared.value.withLock { current -> [RunEvent] in
@@ -40,6 +53,8 @@ public final class StoreRecorder: RunObserver {
                         return current.pending
                     }
                     if batch.isEmpty { break }
+                    // Without a store, what queues is dropped; finish() reports why.
+                    guard let store else { continue }
                     do {
                         try await store.append(batch)
                         for image in Self.images(in: batch, shared: shared) { try await store.recordImage(image) }

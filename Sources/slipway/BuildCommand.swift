@@ -117,7 +117,7 @@ struct BuildCommand: AsyncParsableCommand {
             services.contentStore = store
             services.registryClient = try registry.client(for: Array(Set(references.map(\.registry))))
             services.sourceDateEpoch = BuildRequest.sourceDateEpoch(in: ProcessInfo.processInfo.environment)
-            let history = try RunHistory.recorder(in: registry.host.stateDirectory)
+            let history = RunHistory.recorder(in: registry.host.stateDirectory)
             let runner = PipelineRunner(
                 registry: try BuiltinPlugins.registry(),
                 options: RunOptions(maxConcurrency: 1, secrets: secrets, observers: [progress.observer(), history], services: services))

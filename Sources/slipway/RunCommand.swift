@@ -73,7 +73,7 @@ struct RunCommand: AsyncParsableCommand {
             services.contentStore = try host.store()
             services.registryClient = host.client()
             services.sourceDateEpoch = BuildRequest.sourceDateEpoch(in: ProcessInfo.processInfo.environment)
-            let history = try RunHistory.recorder(in: host.stateDirectory)
+            let history = RunHistory.recorder(in: host.stateDirectory)
             let runner = PipelineRunner(
                 registry: registry,
                 options: RunOptions(

@@ -5,8 +5,9 @@ import SlipwayStore
 /// lines, already masked — in the state directory's store (`<state>/slipway.sqlite`), the same
 /// store `slipway serve` will read and write.
 enum RunHistory {
-    static func recorder(in state: URL) throws -> StoreRecorder {
-        StoreRecorder(store: try SQLiteStore.inStateDirectory(state))
+    /// The store is opened while the run starts, not before it.
+    static func recorder(in state: URL) -> StoreRecorder {
+        StoreRecorder { try SQLiteStore.inStateDirectory(state) }
     }
 
     /// Waits until the run is stored. A store that failed does not change the run's outcome;
