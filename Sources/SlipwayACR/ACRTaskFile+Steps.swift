@@ -194,6 +194,13 @@ extension ACRTaskFile.Reader {
                 }
             }
             if stepEnvironment != nil { throw fail(node, "env: a build step takes build arguments (--build-arg), not an environment") }
+            // acb builds in the task's working directory; Slipway's relative contexts are relative
+            // to where slipway run starts, so another directory would silently change the context.
+            if let workingDirectory, workingDirectory != "/workspace", case .string(let context)? = configuration["context"],
+                !context.hasPrefix("/"), !context.contains("://"), !context.hasPrefix("workspace:")
+            {
+                throw fail(typeNode, "build: the context '\(context)' is relative, and the task's workingDirectory is \(workingDirectory); Slipway resolves relative contexts where slipway run starts, so give the context's path from there")
+            }
         default: break
         }
         return StepDefinition(

@@ -120,6 +120,7 @@ struct ACRTaskFileTests {
         ("steps:\n  - cmd: {{ .Run.ID\n", "task.yaml:2: template: unclosed action"),
         ("steps:\n  - cmd: busybox\n    timeout: soon\n", "task.yaml:3: timeout: expected a number of seconds"),
         ("steps: []\n", "steps: expected a list of steps"),
+        ("workingDirectory: /src\nsteps:\n  - build: -t a .\n", "task.yaml:3: build: the context '.' is relative, and the task's workingDirectory is /src"),
     ]
 
     @Test(arguments: refusals)
