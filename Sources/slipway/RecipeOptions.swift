@@ -92,6 +92,7 @@ struct RecipeOptions: ParsableArguments {
 
     /// Reads and renders the acr-task.yaml; template warnings go to stderr.
     func taskFile(run: RunInfo, secrets: [String: String]) throws -> ACRTaskFile {
+        guard libraries.isEmpty else { throw InputError("--lib: \(file) is an acr-task.yaml, which has no require; --lib is for Lua recipes") }
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw InputError("\(file): no such task file") }
         let task = try ACRTaskFile(text: text, file: file, run: run, secrets: secrets)
         for warning in task.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }

@@ -202,6 +202,14 @@ struct CLITests {
         #expect(try await store.dependents(ofBase: runtime.reference, scope: .runtime).map(\.task) == ["app"])
     }
 
+    /// An acr-task.yaml runs without a Lua library path: --lib is refused, not dropped.
+    @Test func libIsRefusedForTaskFiles() async throws {
+        let folder = try Scratch.files(["task.yaml": "steps:\n  - cmd: busybox echo hi\n"])
+        let result = try await slipway.run(["plan", folder.appendingPathComponent("task.yaml").path, "--lib", "Recipes/lib"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("--lib: ") && result.stderr.contains("--lib is for Lua recipes"), "\(result.stderr)")
+    }
+
     @Test func interruptCancelsTheRun() async throws {
         let file = try recipe(#"return pipeline { steps = { sleep { duration = "60s" } } }"#)
         let result = try await slipway.run(["run", file], interruptWhenStderrContains: "started (sleep)")
