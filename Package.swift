@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // C: Lua 5.4 from Debian's liblua5.4-dev, and the only place Lua errors are raised.
@@ -116,6 +118,19 @@ let package = Package(
             dependencies: ["SlipwayKernel", "SlipwayOCI", "SlipwayRuntime", .product(name: "Logging", package: "swift-log")],
             path: "Plugins/ContainerSteps", swiftSettings: strict),
 
+        // `slipway serve`: triggers, the run agent, the HTTP API and webhook receivers.
+        .target(
+            name: "SlipwayServer",
+            dependencies: [
+                "SlipwayKernel", "SlipwayStore", "SlipwayEngine", "SlipwayLua", "SlipwayOCI", "Triggers",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+
         .target(
             name: "SlipwayTesting",
             dependencies: [
@@ -129,7 +144,9 @@ let package = Package(
         .executableTarget(
             name: "slipway",
             dependencies: [
-                "SlipwayKernel", "SlipwayLua", "SlipwayEngine", "SlipwayOCI", "SlipwayDockerfile", "SlipwayRuntime", "UtilitySteps", "DockerfileBuilder", "RegistryPublisher", "BuildContexts", "ContainerSteps", "SlipwayACR", "SlipwayStore", "Triggers",
+                "SlipwayKernel", "SlipwayLua", "SlipwayEngine", "SlipwayOCI", "SlipwayDockerfile", "SlipwayRuntime", "UtilitySteps", "DockerfileBuilder", "RegistryPublisher", "BuildContexts", "ContainerSteps", "SlipwayACR", "SlipwayStore", "Triggers", "SlipwayServer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),

@@ -8,13 +8,16 @@ import SlipwayOCI
 struct BaseResolver: Sendable {
     let store: ContentStore
     let registry: RegistryClient
+    /// Ask the registry even when the store has the tag (`build { pull = true }`, and every
+    /// build `slipway serve` runs): a base that moved is then built on as it is now.
+    var pull = false
 
     /// - Throws: the FROM instruction's ``DockerfileError`` naming the reference and registry,
     ///   or saying that the stored image is for another platform and the registry has none.
     func resolve(_ reference: ImageReference, platform: Platform, for from: Instruction) async throws -> Descriptor {
         let local = try store.taggedImage(reference)
         let localPlatform = local?.platform
-        if let local, let localPlatform, platform.matches(localPlatform) { return local.descriptor }
+        if !pull, let local, let localPlatform, platform.matches(localPlatform) { return local.descriptor }
         do {
             return try await registry.pull(reference, platform: platform, into: store).descriptor
         } catch {

@@ -36,6 +36,9 @@ public struct BuildStep: PluginKind, StepRunner, PluginReferencing {
         /// `host` (default) or `none`: the network RUN instructions get.
         public var network: NetworkMode?
         public var noCache: Bool?
+        /// Ask each base's registry even when the store has the tag (`docker build --pull`);
+        /// default: only under `slipway serve`.
+        public var pull: Bool?
         /// The builder kind: `native` (default), `buildah`, or any Dockerfile builder registered.
         public var builder: String?
         /// The most one layer of a base may unpack to (`16GiB` by default), all of an image
@@ -150,6 +153,7 @@ public struct BuildStep: PluginKind, StepRunner, PluginReferencing {
             compression: configuration.compression ?? .gzip)
         request.network = configuration.network ?? .host
         request.noCache = configuration.noCache ?? false
+        request.pullBases = configuration.pull ?? (context.services.basePolicy == .alwaysResolve)
         request.labels = configuration.labels ?? [:]
         request.unpackLimits = limits
         request.seccomp = seccomp

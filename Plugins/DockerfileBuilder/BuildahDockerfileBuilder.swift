@@ -44,7 +44,7 @@ public struct BuildahDockerfileBuilder: Sendable {
             guard let reference = try imageBase(of: stage, in: dockerfile, globals: globals) else { continue }
             let platform = try stage.platform.map { try Platform(parsing: ShellWords(escape: dockerfile.escape, environment: globals).word($0)) }
                 ?? request.platform
-            let descriptor = try await BaseResolver(store: store, registry: registry).resolve(reference, platform: platform, for: stage.from)
+            let descriptor = try await BaseResolver(store: store, registry: registry, pull: request.pullBases).resolve(reference, platform: platform, for: stage.from)
             bases[stage.index] = BaseImage(reference: reference.description, digest: descriptor.digest.description)
             let layout = work.appendingPathComponent("bases/\(stage.index)")
             let exported = try ContentStore(root: layout)

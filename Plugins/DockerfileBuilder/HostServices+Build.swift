@@ -10,3 +10,19 @@ extension HostServices {
         set { self[SourceDateEpochService.self] = newValue }
     }
 }
+
+/// How builds find their bases when the host says nothing per build: the store's copy when it
+/// has one (`slipway build`, like `docker build`), or always the registry's (`slipway serve`,
+/// whose base-image triggers exist because bases move).
+public enum BasePolicy: Sendable {
+    case preferStore, alwaysResolve
+}
+
+public enum BasePolicyService: HostServiceKey { public typealias Value = BasePolicy }
+
+extension HostServices {
+    public var basePolicy: BasePolicy {
+        get { self[BasePolicyService.self] ?? .preferStore }
+        set { self[BasePolicyService.self] = newValue }
+    }
+}

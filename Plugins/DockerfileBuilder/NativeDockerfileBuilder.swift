@@ -157,7 +157,7 @@ public struct NativeDockerfileBuilder: Sendable {
         } catch {
             throw stage.from.failure("", cause: error)
         }
-        let descriptor = try await BaseResolver(store: store, registry: registry).resolve(reference, platform: platform, for: stage.from)
+        let descriptor = try await BaseResolver(store: store, registry: registry, pull: request.pullBases).resolve(reference, platform: platform, for: stage.from)
         let manifest = try store.manifest(descriptor.digest, what: "manifest of \(reference)")
         let config = try store.config(of: manifest, what: "config of \(reference)")
         guard config.rootfs.diffIDs.count == manifest.layers.count else {
@@ -409,7 +409,7 @@ public struct NativeDockerfileBuilder: Sendable {
         } catch {
             throw instruction.failure("--from=\(from) names no earlier stage and is not an image reference", cause: error)
         }
-        let descriptor = try await BaseResolver(store: store, registry: registry).resolve(reference, platform: request.platform, for: instruction)
+        let descriptor = try await BaseResolver(store: store, registry: registry, pull: request.pullBases).resolve(reference, platform: request.platform, for: instruction)
         let manifest = try store.manifest(descriptor.digest, what: "manifest of \(reference)")
         let config = try store.config(of: manifest, what: "config of \(reference)")
         guard config.rootfs.diffIDs.count == manifest.layers.count else {

@@ -15,7 +15,7 @@ public struct CommitTrigger: PluginKind, Trigger {
     public static let kind = "commit"
     public static let summary = "start runs on new commits of a Git branch: commit { url = …, branch = \"main\" }"
     let locator: GitLocator
-    let branch: String?
+    public let branch: String?
 
     public init(configuration: Configuration) throws {
         if let branch = configuration.branch {

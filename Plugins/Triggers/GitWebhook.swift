@@ -12,7 +12,8 @@ public struct GitWebhook: Sendable, Hashable {
 
     public enum Kind: Sendable, Hashable {
         case push(branch: String)
-        case pullRequest(number: Int)
+        /// `target`: the branch the pull request would merge into.
+        case pullRequest(number: Int, target: String?)
     }
 
     public var provider: Provider
@@ -65,14 +66,16 @@ public struct GitWebhook: Sendable, Hashable {
             else { throw Refusal(status: 400, description: "a pull_request event without action, number and head sha") }
             guard ["opened", "synchronize", "synchronized", "reopened"].contains(action) else { return nil }
             try checkSha(sha)
-            return GitWebhook(provider: provider, kind: .pullRequest(number: number), sha: sha, deliveryID: delivery)
+            let target = ((json["pull_request"] as? [String: Any])?["base"] as? [String: Any])?["ref"] as? String
+            return GitWebhook(provider: provider, kind: .pullRequest(number: number, target: target), sha: sha, deliveryID: delivery)
         case (.gitlab, "Merge Request Hook"):
             guard let attributes = json["object_attributes"] as? [String: Any], let number = attributes["iid"] as? Int,
                 let action = attributes["action"] as? String, let sha = (attributes["last_commit"] as? [String: Any])?["id"] as? String
             else { throw Refusal(status: 400, description: "a merge request event without iid, action and last commit") }
             guard ["open", "update", "reopen"].contains(action) else { return nil }
             try checkSha(sha)
-            return GitWebhook(provider: provider, kind: .pullRequest(number: number), sha: sha, deliveryID: delivery)
+            return GitWebhook(
+                provider: provider, kind: .pullRequest(number: number, target: attributes["target_branch"] as? String), sha: sha, deliveryID: delivery)
         default:
             return nil
         }
@@ -97,7 +100,7 @@ public struct GitWebhook: Sendable, Hashable {
     }
 
     /// Compares without stopping at the first difference, so timing tells nothing.
-    static func constantTimeEqual(_ a: Data, _ b: Data) -> Bool {
+    public static func constantTimeEqual(_ a: Data, _ b: Data) -> Bool {
         guard a.count == b.count else { return false }
         var difference: UInt8 = 0
         for (x, y) in zip(a, b) { difference |= x ^ y }

@@ -27,6 +27,17 @@ public actor RecipeSession: HookInvoker {
         self.interpreter = interpreter
     }
 
+    /// Evaluates a recipe kept as text (a stored task) in a fresh sandbox; `file` is the name
+    /// its messages use, and its folder is where `require` looks first.
+    public init(
+        text: String, file: String, registry: PluginRegistry, run: RunInfo, limits: RecipeLimits = RecipeLimits(), libraryRoots: [String] = []
+    ) throws {
+        let interpreter = try RecipeInterpreter(recipePath: file, registry: registry, limits: limits, libraryRoots: libraryRoots)
+        recipe = try interpreter.evaluate(run: run, text: text)
+        messages = interpreter.messages
+        self.interpreter = interpreter
+    }
+
     /// The graph of one run: the pipeline itself, or a task's `pipeline(run)` result.
     /// - Returns: the definition and what the recipe logged while producing it.
     public func pipeline(for run: RunInfo) throws -> (PipelineDefinition, [LogLine]) {

@@ -67,6 +67,15 @@ public final class SQLiteStore: SlipwayStore {
                 CREATE INDEX image_base_reference ON image_base(reference);
                 """)
         }
+        migrator.registerMigration("v2: run requests") { db in
+            try db.execute(sql: """
+                ALTER TABLE run ADD COLUMN trigger TEXT;
+                ALTER TABLE run ADD COLUMN request TEXT;
+                ALTER TABLE run ADD COLUMN dedupe_key TEXT;
+                CREATE INDEX run_dedupe ON run(task, dedupe_key);
+                CREATE INDEX trigger_delivery_task ON trigger_delivery(task, received);
+                """)
+        }
         return migrator
     }
 
@@ -181,9 +190,68 @@ public final class SQLiteStore: SlipwayStore {
 
     private static func runRecord(_ row: Row) -> RunRecord {
         RunRecord(
-            id: row["id"], pipeline: row["pipeline"], task: row["task"], status: RunStatus(rawValue: row["status"] as String) ?? .failed,
+            id: row["id"], pipeline: row["pipeline"], task: row["task"], trigger: row["trigger"], status: RunStatus(rawValue: row["status"] as String) ?? .failed,
             queued: Date(timeIntervalSince1970: row["queued"]), started: (row["started"] as Double?).map(Date.init(timeIntervalSince1970:)),
             finished: (row["finished"] as Double?).map(Date.init(timeIntervalSince1970:)), error: row["error"])
+    }
+
+    // MARK: The run queue
+
+    public func queue(_ request: RunRequest) async throws -> QueueOutcome {
+        let body = String(decoding: try Self.encoder.encode(request), as: UTF8.self)
+        return try await database.write { db in
+            if let key = request.dedupeKey,
+                let existing = try String.fetchOne(
+                    db, sql: "SELECT id FROM run WHERE task = ? AND dedupe_key = ? AND status IN ('queued', 'running', 'succeeded') LIMIT 1",
+                    arguments: [request.task, key])
+            {
+                return .duplicate(of: existing)
+            }
+            try db.execute(
+                sql: "INSERT INTO run (id, pipeline, task, trigger, status, queued, request, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                arguments: [
+                    request.id, request.task, request.task, request.trigger, RunStatus.queued.rawValue, request.queued.timeIntervalSince1970, body,
+                    request.dedupeKey,
+                ])
+            return .queued(request.id)
+        }
+    }
+
+    public func request(ofRun id: String) async throws -> RunRequest? {
+        try await database.read { db in
+            try String.fetchOne(db, sql: "SELECT request FROM run WHERE id = ?", arguments: [id]).map(Self.decodeRequest)
+        }
+    }
+
+    public func pendingRequests() async throws -> [RunRequest] {
+        try await requests(status: .queued)
+    }
+
+    public func unfinishedRequests() async throws -> [RunRequest] {
+        try await requests(status: .running)
+    }
+
+    private func requests(status: RunStatus) async throws -> [RunRequest] {
+        try await database.read { db in
+            try String.fetchAll(
+                db, sql: "SELECT request FROM run WHERE status = ? AND request IS NOT NULL ORDER BY queued, id", arguments: [status.rawValue]
+            ).map(Self.decodeRequest)
+        }
+    }
+
+    public func close(run id: String, status: RunStatus, message: String, at time: Date) async throws {
+        try await database.write { db in
+            try db.execute(
+                sql: "UPDATE run SET status = ?, error = ?, finished = ? WHERE id = ? AND status IN ('queued', 'running')",
+                arguments: [status.rawValue, message, time.timeIntervalSince1970, id])
+            try db.execute(
+                sql: "UPDATE step SET status = ?, finished = ? WHERE run = ? AND status IN ('queued', 'running')",
+                arguments: [status.rawValue, time.timeIntervalSince1970, id])
+        }
+    }
+
+    private static func decodeRequest(_ body: String) throws -> RunRequest {
+        try decoder.decode(RunRequest.self, from: Data(body.utf8))
     }
 
     // MARK: Tasks
@@ -245,6 +313,21 @@ public final class SQLiteStore: SlipwayStore {
                 sql: "INSERT OR IGNORE INTO trigger_delivery (trigger, id, task, received, summary) VALUES (?, ?, ?, ?, ?)",
                 arguments: [delivery.trigger, delivery.id, delivery.task, delivery.received.timeIntervalSince1970, delivery.summary])
             return db.changesCount > 0
+        }
+    }
+
+    public func deliveries(task: String?, limit: Int) async throws -> [TriggerDelivery] {
+        try await database.read { db in
+            let filter = task == nil ? "" : "WHERE task = ?"
+            var arguments: StatementArguments = []
+            if let task { _ = arguments.append(contentsOf: [task]) }
+            _ = arguments.append(contentsOf: [limit])
+            return try Row.fetchAll(db, sql: "SELECT * FROM trigger_delivery \(filter) ORDER BY received DESC, rowid DESC LIMIT ?", arguments: arguments)
+                .map { row in
+                    TriggerDelivery(
+                        trigger: row["trigger"], id: row["id"], task: row["task"], received: Date(timeIntervalSince1970: row["received"]),
+                        summary: row["summary"])
+                }
         }
     }
 

@@ -24,6 +24,21 @@ public protocol SlipwayStore: Sendable {
     /// The run's events after `sequence` (0: all), in order.
     func events(ofRun id: String, after sequence: Int) async throws -> [RunEvent]
 
+    // MARK: The run queue
+
+    /// Stores a request for a run before anyone is told it was accepted, so a restart finds it.
+    /// A request with a `dedupeKey` is refused while a run of the same task with the same key
+    /// is queued, running or succeeded (one run per commit, per base digest).
+    func queue(_ request: RunRequest) async throws -> QueueOutcome
+    func request(ofRun id: String) async throws -> RunRequest?
+    /// Requests whose run has not started, oldest first.
+    func pendingRequests() async throws -> [RunRequest]
+    /// Requests whose run started and never finished: their server stopped under them.
+    func unfinishedRequests() async throws -> [RunRequest]
+    /// Marks a run that will never finish (``RunStatus/interrupted``), or one that was canceled
+    /// before it started (``RunStatus/canceled``). A finished run is left as it is.
+    func close(run id: String, status: RunStatus, message: String, at time: Date) async throws
+
     // MARK: Tasks
 
     /// Creates or replaces the task with this name.
@@ -40,6 +55,8 @@ public protocol SlipwayStore: Sendable {
     /// Records a delivery (a webhook's delivery id, a registry notification's id).
     /// - Returns: false when this delivery was recorded before: it must not start a second run.
     func recordDelivery(_ delivery: TriggerDelivery) async throws -> Bool
+    /// Recorded deliveries and trigger decisions (vetoes, cycles), newest first.
+    func deliveries(task: String?, limit: Int) async throws -> [TriggerDelivery]
 
     // MARK: Image dependency graph
 
@@ -56,22 +73,66 @@ public struct RunRecord: Sendable, Hashable, Codable {
     public var id: String
     public var pipeline: String?
     public var task: String?
+    /// What started it (`manual`, `commit`, `base_image`...); nil for a run of `slipway run`.
+    public var trigger: String?
     public var status: RunStatus
     public var queued: Date
     public var started: Date?
     public var finished: Date?
     public var error: String?
 
-    public init(id: String, pipeline: String?, task: String?, status: RunStatus, queued: Date, started: Date? = nil, finished: Date? = nil, error: String? = nil) {
+    public init(
+        id: String, pipeline: String?, task: String?, trigger: String? = nil, status: RunStatus, queued: Date, started: Date? = nil,
+        finished: Date? = nil, error: String? = nil
+    ) {
         self.id = id
         self.pipeline = pipeline
         self.task = task
+        self.trigger = trigger
         self.status = status
         self.queued = queued
         self.started = started
         self.finished = finished
         self.error = error
     }
+}
+
+/// A run asked for (by a trigger, a webhook, a person), stored before it is answered.
+public struct RunRequest: Sendable, Hashable, Codable {
+    public var id: String
+    public var task: String
+    /// What asked: `manual`, `commit`, `pull_request`, `base_image`, `schedule`.
+    public var trigger: String
+    /// The event's facts, which become run variables (`commit`, `base_digest`...).
+    public var facts: [String: String]
+    /// Values on top of the task's own (`task run --set`).
+    public var values: ConfigValue
+    /// What makes two requests the same run (`commit:SHA`, `base:REF@DIGEST`); nil: never.
+    public var dedupeKey: String?
+    /// 2 for the retry of a run its server's stop interrupted.
+    public var attempt: Int
+    public var queued: Date
+
+    public init(
+        id: String, task: String, trigger: String, facts: [String: String] = [:], values: ConfigValue = .object([:]), dedupeKey: String? = nil,
+        attempt: Int = 1, queued: Date = Date()
+    ) {
+        self.id = id
+        self.task = task
+        self.trigger = trigger
+        self.facts = facts
+        self.values = values
+        self.dedupeKey = dedupeKey
+        self.attempt = attempt
+        self.queued = queued
+    }
+}
+
+/// What became of a ``RunRequest``.
+public enum QueueOutcome: Sendable, Hashable {
+    case queued(String)
+    /// The run with the same task and key that is queued, running or succeeded.
+    case duplicate(of: String)
 }
 
 /// Which runs to list.
@@ -124,7 +185,7 @@ public struct TaskRecord: Sendable, Hashable, Codable {
 }
 
 /// A trigger event received once: a webhook delivery, a registry notification.
-public struct TriggerDelivery: Sendable, Hashable {
+public struct TriggerDelivery: Sendable, Hashable, Codable {
     public var trigger: String
     public var id: String
     public var task: String?

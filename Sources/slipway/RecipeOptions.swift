@@ -3,7 +3,6 @@ import Foundation
 import SlipwayKernel
 import SlipwayACR
 import SlipwayLua
-import Yams
 
 /// What `run` and `plan` share: the recipe and the values it sees.
 struct RecipeOptions: ParsableArguments {
@@ -38,43 +37,7 @@ struct RecipeOptions: ParsableArguments {
 
     /// `--values` files merged in order, then `--set` on top.
     func values() throws -> ConfigValue {
-        var merged: [String: ConfigValue] = [:]
-        for path in valuesFiles {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw InputError("--values \(path): cannot read the file")
-            }
-            let value: ConfigValue
-            do {
-                value = try YAMLDecoder().decode(ConfigValue.self, from: text)
-            } catch {
-                throw InputError("--values \(path): not valid JSON or YAML: \(error)")
-            }
-            guard let fields = value.objectFields else { throw InputError("--values \(path): expected a mapping at the top level") }
-            merged = Self.merge(merged, fields)
-        }
-        for assignment in assignments {
-            guard let (key, value) = InputError.keyValue(assignment) else { throw InputError("--set \(assignment): expected key=value") }
-            let keys = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-            guard keys.allSatisfy({ !$0.isEmpty }) else { throw InputError("--set \(assignment): empty key segment") }
-            merged = Self.merge(merged, Self.nest(keys, .string(value)))
-        }
-        return .object(merged)
-    }
-
-    private static func nest(_ keys: [String], _ value: ConfigValue) -> [String: ConfigValue] {
-        keys.dropFirst().isEmpty ? [keys[0]: value] : [keys[0]: .object(nest(Array(keys.dropFirst()), value))]
-    }
-
-    private static func merge(_ base: [String: ConfigValue], _ top: [String: ConfigValue]) -> [String: ConfigValue] {
-        var result = base
-        for (key, value) in top {
-            if let existing = result[key]?.objectFields, let incoming = value.objectFields, case .object = value {
-                result[key] = .object(merge(existing, incoming))
-            } else {
-                result[key] = value
-            }
-        }
-        return result
+        try ValueOptions(assignments: assignments, files: valuesFiles).values()
     }
 
     /// `require` roots: `--lib` directories, then `Recipes/lib` of the working directory.

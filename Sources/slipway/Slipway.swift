@@ -10,7 +10,10 @@ struct Slipway: AsyncParsableCommand {
             input (a bad recipe, flag or value), 1 a run that failed.
             """,
         version: SlipwayVersion.current,
-        subcommands: [BuildCommand.self, RunCommand.self, PlanCommand.self, ImageCommand.self, PluginsCommand.self, DigestCommand.self, VersionCommand.self])
+        subcommands: [
+            BuildCommand.self, RunCommand.self, PlanCommand.self, ImageCommand.self, PluginsCommand.self, DigestCommand.self, ServeCommand.self, TaskCommand.self,
+            RunsCommand.self, LogsCommand.self, CancelCommand.self, DepsCommand.self, VersionCommand.self,
+        ])
 }
 
 enum SlipwayVersion {

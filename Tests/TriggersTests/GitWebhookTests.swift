@@ -33,19 +33,19 @@ struct GitWebhookTests {
     }
 
     @Test func pullRequestsBuildTheirHead() throws {
-        let body = Data(#"{"action":"synchronize","number":7,"pull_request":{"head":{"sha":"\#(sha)"}}}"#.utf8)
+        let body = Data(#"{"action":"synchronize","number":7,"pull_request":{"head":{"sha":"\#(sha)"},"base":{"ref":"main"}}}"#.utf8)
         let event = try GitWebhook.read(
             .github, headers: ["X-GitHub-Event": "pull_request", "X-GitHub-Delivery": "d", "X-Hub-Signature-256": "sha256=" + signature(body)],
             body: body, secret: secret)
-        #expect(event?.kind == .pullRequest(number: 7) && event?.sha == sha)
+        #expect(event?.kind == .pullRequest(number: 7, target: "main") && event?.sha == sha)
         let closed = Data(#"{"action":"closed","number":7,"pull_request":{"head":{"sha":"\#(sha)"}}}"#.utf8)
         #expect(try GitWebhook.read(
             .github, headers: ["X-GitHub-Event": "pull_request", "X-GitHub-Delivery": "d", "X-Hub-Signature-256": "sha256=" + signature(closed)],
             body: closed, secret: secret) == nil)
-        let merge = Data(#"{"object_attributes":{"iid":4,"action":"open","last_commit":{"id":"\#(sha)"}}}"#.utf8)
+        let merge = Data(#"{"object_attributes":{"iid":4,"action":"open","target_branch":"dev","last_commit":{"id":"\#(sha)"}}}"#.utf8)
         let gitlab = try GitWebhook.read(
             .gitlab, headers: ["X-Gitlab-Event": "Merge Request Hook", "X-Gitlab-Event-UUID": "m", "X-Gitlab-Token": secret], body: merge, secret: secret)
-        #expect(gitlab?.kind == .pullRequest(number: 4))
+        #expect(gitlab?.kind == .pullRequest(number: 4, target: "dev"))
     }
 
     @Test func tagPushesBranchDeletionsAndPingsStartNothing() throws {

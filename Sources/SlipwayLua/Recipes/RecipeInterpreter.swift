@@ -165,19 +165,34 @@ final class RecipeInterpreter {
 
     /// Evaluates the recipe file with `run` and `values` as globals.
     /// - Throws: ``RecipeError`` or ``PipelineValidationError``.
-    func evaluate(run: RunInfo) throws -> Recipe {
+    func evaluate(run: RunInfo, text given: String? = nil) throws -> Recipe {
         let text: String
+        if let given {
+            guard given.utf8.count <= Self.maximumSourceBytes else {
+                throw RecipeError(kind: .invalid, location: location(line: 0), message: "recipe is larger than 1 MiB")
+            }
+            text = given
+        } else {
+            text = try readRecipe()
+        }
+        return try evaluate(text: text, run: run)
+    }
+
+    private func readRecipe() throws -> String {
         do {
             let data = try Data(contentsOf: URL(fileURLWithPath: recipePath))
             guard data.count <= Self.maximumSourceBytes else {
                 throw RecipeError(kind: .invalid, location: location(line: 0), message: "recipe is larger than 1 MiB")
             }
-            text = String(decoding: data, as: UTF8.self)
+            return String(decoding: data, as: UTF8.self)
         } catch let error as RecipeError {
             throw error
         } catch {
             throw RecipeError(kind: .invalid, location: location(line: 0), message: "cannot read recipe: \(error.localizedDescription)")
         }
+    }
+
+    private func evaluate(text: String, run: RunInfo) throws -> Recipe {
         resetDefinitions()
         fileGeneration = generation
         setGlobal("run", run.configValue)

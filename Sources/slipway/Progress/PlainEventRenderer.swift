@@ -8,10 +8,17 @@ struct PlainEventRenderer: RunObserver {
     var minimumLevel: LogLine.Level = .info
 
     func observe(_ event: RunEvent) {
-        guard let (level, text) = line(for: event), level >= minimumLevel else { return }
+        guard let text = render(event) else { return }
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    /// The event's whole line (with its newline), or nil when it says nothing at this level.
+    /// `slipway logs` prints the same lines for a server's runs.
+    func render(_ event: RunEvent) -> String? {
+        guard let (level, text) = line(for: event), level >= minimumLevel else { return nil }
         let time = event.time.formatted(.iso8601.time(includingFractionalSeconds: true))
         let tag = level == .info ? "" : "\(level.rawValue): "
-        FileHandle.standardError.write(Data("\(time) [\(event.step?.rawValue ?? "run")] \(tag)\(text)\n".utf8))
+        return "\(time) [\(event.step?.rawValue ?? "run")] \(tag)\(text)\n"
     }
 
     /// What a person reads for an event, or nil for events that say nothing new.
