@@ -187,7 +187,7 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
-            name: "SlipwayCLITests", dependencies: ["SlipwayTesting", "SlipwayOCI", "SlipwayStore", "SlipwayKernel"],
+            name: "SlipwayCLITests", dependencies: ["SlipwayTesting", "SlipwayOCI", "SlipwayStore", "SlipwayKernel", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
     ]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import SlipwayKernel
 import SlipwayStore
 import Triggers
@@ -69,6 +70,8 @@ extension ServerAPI {
         var request = request
         do {
             return Data(try await request.collectBody(upTo: limit).readableBytesView)
+        } catch is NIOTooManyBytesError {
+            throw HTTPError(.contentTooLarge, message: "the body is larger than \(limit) bytes")
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw HTTPError(.contentTooLarge, message: "the body is larger than \(limit) bytes")
         }

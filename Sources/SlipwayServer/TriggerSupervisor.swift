@@ -320,6 +320,8 @@ public actor TriggerSupervisor {
         let references = pendingHints.sorted()
         pendingHints = []
         hintFlush = nil
+        // A task made a moment ago must be watched already (the tick may not have loaded it).
+        await reload()
         var affected: Set<String> = []
         for reference in references {
             do {

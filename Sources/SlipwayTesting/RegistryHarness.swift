@@ -27,7 +27,9 @@ public final class RegistryHarness: Sendable {
 
     /// Starts a registry and waits until it answers.
     /// - Throws: ``Prerequisites/Missing`` when `docker-registry` is not installed.
-    public static func start(auth: Auth = .none) async throws -> RegistryHarness {
+    /// - Parameter notify: a URL the registry POSTs its push notifications to (blob and pull
+    ///   events left out), as an operator configures one for `slipway serve`.
+    public static func start(auth: Auth = .none, notify: String? = nil) async throws -> RegistryHarness {
         try Prerequisites.require(["docker-registry"] + (auth.needsHtpasswd ? ["htpasswd"] : []))
         let directory = Scratch.location("registry")
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("storage"), withIntermediateDirectories: true)
@@ -54,6 +56,21 @@ public final class RegistryHarness: Sendable {
                     rootcertbundle: \(certificate.path)
                 """
         }
+        var notifications = ""
+        if let notify {
+            notifications = """
+                notifications:
+                  endpoints:
+                    - name: slipway
+                      url: \(notify)
+                      timeout: 2s
+                      threshold: 5
+                      backoff: 1s
+                      ignore:
+                        mediatypes: [application/octet-stream]
+                        actions: [pull]
+                """
+        }
         let config = """
             version: 0.1
             log:
@@ -72,6 +89,7 @@ public final class RegistryHarness: Sendable {
             http:
               addr: 127.0.0.1:\(port)
             \(authSection)
+            \(notifications)
             """
         let configFile = directory.appendingPathComponent("config.yml")
         try config.write(to: configFile, atomically: false, encoding: .utf8)

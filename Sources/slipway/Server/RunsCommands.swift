@@ -70,7 +70,7 @@ struct LogsCommand: AsyncParsableCommand {
 
     static func print(_ event: RunEvent, json: Bool) {
         if json {
-            if let data = try? API.encoder().encode(event) { Swift.print(String(decoding: data, as: UTF8.self)) }
+            if let data = try? API.encoder().encode(event) { FileHandle.standardOutput.write(data + Data("\n".utf8)) }
         } else if let line = PlainEventRenderer().render(event) {
             FileHandle.standardOutput.write(Data(line.utf8))
         }

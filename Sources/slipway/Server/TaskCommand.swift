@@ -168,7 +168,8 @@ struct TaskCommand: AsyncParsableCommand {
                 let values = try ValueOptions(assignments: assignments, files: []).values()
                 let accepted = try await client.send(
                     API.Accepted.self, .POST, "/api/v1/tasks/\(ServerClient.escape(name))/runs", body: API.RunInput(values: values))
-                print("run \(accepted.id) queued")
+                // Unbuffered, so it comes before the followed log's lines.
+                FileHandle.standardOutput.write(Data("run \(accepted.id) queued\n".utf8))
                 if wait { try await LogsCommand.follow(accepted.id, client: client) }
             }
         }
