@@ -187,6 +187,13 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
+            name: "SlipwayServerTests",
+            dependencies: [
+                "SlipwayServer", "SlipwayStore", "SlipwayKernel", "SlipwayOCI", "SlipwayTesting", "Triggers", "UtilitySteps",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
             name: "SlipwayCLITests", dependencies: ["SlipwayTesting", "SlipwayOCI", "SlipwayStore", "SlipwayKernel", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
     ]

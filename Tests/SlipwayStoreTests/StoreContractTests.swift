@@ -121,6 +121,55 @@ struct StoreContractTests {
         #expect(try await store.recordDelivery(TriggerDelivery(trigger: "gitlab", id: "d-1", task: "app", received: Date(), summary: "")))
     }
 
+    /// A request is stored before its run exists; one with the key of a queued, running or
+    /// succeeded run of the same task is a duplicate; one whose run failed may run again.
+    @Test(arguments: implementations)
+    func runRequestsAreQueuedOnceAndSurviveAsWritten(_ implementation: Implementation) async throws {
+        let store = try implementation.make()
+        let first = RunRequest(
+            id: prefix + "r1", task: prefix + "t", trigger: "commit", facts: ["commit": "abc"], values: .object(["k": .string("v")]),
+            dedupeKey: "commit:abc", queued: Date(timeIntervalSince1970: 1_000))
+        #expect(try await store.queue(first) == .queued(first.id))
+        var same = first
+        same.id = prefix + "r2"
+        #expect(try await store.queue(same) == .duplicate(of: first.id))
+        var otherTask = same
+        otherTask.task = prefix + "u"
+        otherTask.id = prefix + "r3"
+        #expect(try await store.queue(otherTask) == .queued(otherTask.id))
+        #expect(try await store.request(ofRun: first.id) == first)
+        let pending = try await store.pendingRequests().filter { $0.id.hasPrefix(prefix) }
+        #expect(pending.map(\.id) == [first.id, otherTask.id])
+        let run = try #require(try await store.run(first.id))
+        #expect(run.status == .queued && run.task == first.task && run.trigger == "commit")
+
+        // Its events start it; an unfinished run is what a stopped server leaves.
+        try await store.append([RunEvent(kind: .runStarted, run: first.id, sequence: 1, time: Date())])
+        #expect(try await store.unfinishedRequests().contains { $0.id == first.id })
+        #expect(try await store.queue(same) == .duplicate(of: first.id))
+        try await store.close(run: first.id, status: .interrupted, message: "the server stopped during the run", at: Date())
+        #expect(try await store.run(first.id)?.status == .interrupted)
+        #expect(!(try await store.unfinishedRequests().contains { $0.id == first.id }))
+        // Interrupted is not done: the same key may run again, and close leaves finished runs alone.
+        #expect(try await store.queue(same) == .queued(same.id))
+        try await store.close(run: first.id, status: .canceled, message: "late", at: Date())
+        #expect(try await store.run(first.id)?.status == .interrupted)
+        try await store.close(run: otherTask.id, status: .canceled, message: "canceled before it started", at: Date())
+        #expect(try await store.run(otherTask.id)?.error == "canceled before it started")
+        #expect(try await store.runs(RunQuery(task: prefix + "t")).map(\.id) == [same.id, first.id])
+    }
+
+    @Test(arguments: implementations)
+    func deliveriesAreListedPerTaskNewestFirst(_ implementation: Implementation) async throws {
+        let store = try implementation.make()
+        for (index, task) in ["a", "b", "a"].enumerated() {
+            _ = try await store.recordDelivery(TriggerDelivery(
+                trigger: "commit", id: "\(prefix)\(index)", task: prefix + task, received: Date(timeIntervalSince1970: Double(index)), summary: "s\(index)"))
+        }
+        #expect(try await store.deliveries(task: prefix + "a", limit: 10).map(\.summary) == ["s2", "s0"])
+        #expect(try await store.deliveries(task: prefix + "a", limit: 1).map(\.summary) == ["s2"])
+    }
+
     /// The dependency graph answers "who is built on this base?" from each task's latest image.
     @Test(arguments: implementations)
     func theDependencyGraphFollowsEachTasksLatestImage(_ implementation: Implementation) async throws {
