@@ -7,13 +7,20 @@
 #  4. build an app FROM that base with COPY and RUN, push it, and show the base it recorded;
 #  5. build the app again: same digest, nothing uploaded;
 #  6. a multi-step run: build, start the app as a service, test it from another container over
-#     the run network, push only when the test passes (and not when it fails).
+#     the run network, push only when the test passes (and not when it fails);
+#  7. automatic builds: `slipway serve` watches a task built on the base; a new base pushed by
+#     hand reaches it as the registry's notification, and the app is rebuilt and pushed unasked.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 slipway="$PWD/.build/debug/slipway"
 work=$(mktemp -d /tmp/slipway-demo.XXXXXX)
 registry_pid=""
-cleanup() { [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null; rm -rf "$work"; }
+serve_pid=""
+cleanup() {
+  [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
+  [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null
+  rm -rf "$work"
+}
 trap cleanup EXIT
 export SLIPWAY_STATE_DIR="$work/state"
 
@@ -29,13 +36,25 @@ echo "== slipway run Recipes/hello.lua --set who=newcomer"
 "$slipway" run Recipes/hello.lua --set who=newcomer
 echo
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 5000)
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+serve_port=$(free_port)
+export SLIPWAY_SERVER="http://127.0.0.1:$serve_port"
 mkdir -p "$work/registry"
+# The registry tells `slipway serve` of every push (blob events and pulls left out).
 cat > "$work/registry.yml" <<YAML
 version: 0.1
 log: {level: error}
 storage: {filesystem: {rootdirectory: $work/registry}}
 http: {addr: 127.0.0.1:$port}
+notifications:
+  endpoints:
+    - name: slipway
+      url: $SLIPWAY_SERVER/hooks/registry
+      timeout: 2s
+      threshold: 5
+      backoff: 1s
+      ignore: {mediatypes: [application/octet-stream], actions: [pull]}
 YAML
 docker-registry serve "$work/registry.yml" > "$work/registry.log" 2>&1 &
 registry_pid=$!
@@ -74,3 +93,42 @@ if "$slipway" run Recipes/test-then-push.lua --registry "127.0.0.1:$port" --set 
   echo "demo: the failing test did not fail the run" >&2
   exit 1
 fi
+
+echo
+echo "== automatic builds: slipway serve --listen 127.0.0.1:$serve_port (the registry notifies it of every push)"
+"$slipway" serve --listen "127.0.0.1:$serve_port" > "$work/serve.log" 2>&1 &
+serve_pid=$!
+for _ in $(seq 100); do grep -q "listening on" "$work/serve.log" 2>/dev/null && break; sleep 0.1; done
+echo "== slipway task create --file Recipes/rebuild-on-base.lua --set name=greet …   (rebuild greet whenever its base moves)"
+"$slipway" task create --file Recipes/rebuild-on-base.lua --set name=greet --set "context=$PWD/Recipes/examples/busybox-app" \
+  --set "base=$base" --set "image=$app"
+echo "== slipway task run greet --wait   (built once by hand, so Slipway knows what greet is built on)"
+"$slipway" task run greet --wait > "$work/first-run.log"
+tail -n 2 "$work/first-run.log"
+echo "== slipway deps"
+"$slipway" deps
+echo
+echo "== a new base: one more file in it, built and pushed by hand; nobody tells greet"
+echo "Built by the Slipway demo." > "$work/base/etc/motd"
+"$slipway" build -t "$base" "$work/base" 2>&1 | tail -n 1
+echo "== waiting for serve: notification → HEAD confirms the new digest → greet rebuilt and pushed"
+rebuilt=""
+for _ in $(seq 300); do
+  rebuilt=$("$slipway" runs --task greet --status succeeded --json | python3 -c 'import json,sys; print(next((r["id"] for r in json.load(sys.stdin) if r.get("trigger") == "base_image"), ""))')
+  [ -n "$rebuilt" ] && break
+  sleep 0.2
+done
+if [ -z "$rebuilt" ]; then
+  echo "demo: greet was not rebuilt after its base moved; serve's log:" >&2
+  cat "$work/serve.log" >&2
+  exit 1
+fi
+"$slipway" runs --task greet
+echo "== slipway logs $rebuilt"
+"$slipway" logs "$rebuilt" | grep -E "\[run\]|built |pushed|digest" || true
+echo "== slipway deps   (greet now records the new base digest)"
+"$slipway" deps
+kill -TERM "$serve_pid" && wait "$serve_pid" 2>/dev/null
+serve_pid=""
+echo
+echo "demo: done"

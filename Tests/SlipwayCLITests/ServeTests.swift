@@ -13,17 +13,9 @@ struct ServeTests {
     let slipway = CommandRunner.slipway()
     let secret = "webhook-secret-\(UUID().uuidString.prefix(8))"
 
-    /// A task that builds a Dockerfile whose base is a build argument, and pushes the result.
-    static let imageTask = """
-        return task {
-          name = values.name,
-          triggers = { base_image { scope = "runtime" } },
-          pipeline = function(run)
-            local image = build { id = "image", context = values.context, build_args = { BASE = values.base }, tags = { values.image } }
-            return { image, push { id = "push", inputs = { image } } }
-          end,
-        }
-        """
+    /// The shipped task that rebuilds on a base change (a build whose base is a build argument,
+    /// and a push).
+    static let imageTask = (try? String(contentsOf: CLITests.root.appendingPathComponent("Recipes/rebuild-on-base.lua"), encoding: .utf8)) ?? ""
 
     /// A task that builds the commit a trigger names (the branch head for a manual run).
     static let gitTask = """

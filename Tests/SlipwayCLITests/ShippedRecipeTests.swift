@@ -21,6 +21,9 @@ struct ShippedRecipeTests {
         "quick-build.lua": ["--set", "tag=registry.example.com/site:1", "--set", "context=Recipes/examples/static-site"],
         "multi-stage.lua": ["--set", "registry=registry.example.com"],
         "test-then-push.lua": ["--registry", "registry.example.com", "--set", "base=registry.example.com/busybox:1"],
+        "rebuild-on-base.lua": [
+            "--set", "context=Recipes/examples/busybox-app", "--set", "base=registry.example.com/busybox:1", "--set", "image=registry.example.com/greet:1",
+        ],
     ]
 
     @Test(arguments: recipes)
