@@ -1,7 +1,7 @@
 # The two commands a newcomer needs: `make demo` and `make test`.
 SWIFT ?= swift
 
-.PHONY: setup build test demo bench conformance check-bridge clean
+.PHONY: setup build test demo bench measure-serve conformance check-bridge clean
 
 setup:
 	@bash Scripts/setup.sh
@@ -22,6 +22,11 @@ demo: setup
 # Not part of the tests: compares Slipway with its peers on the same inputs (release build).
 bench: setup
 	@bash Scripts/bench.sh
+
+# Not part of the tests: slipway serve's trigger latency, fan-out and polling cost.
+measure-serve: setup
+	$(SWIFT) build --product slipway
+	@python3 Scripts/measure-serve.py
 
 # Not part of the tests: BuildKit's parser and lexer tables against ours, from a BuildKit
 # clone you name (BUILDKIT=path/to/buildkit.git); nothing of theirs is kept here.

@@ -66,13 +66,23 @@ public actor RunDispatcher {
 
     /// Stores the request (so it survives a crash) and wakes the agent.
     public func submit(_ request: RunRequest) async throws -> QueueOutcome {
+        try await submit([request])[0]
+    }
+
+    /// Stores requests in one transaction (a base with a thousand dependents is one write).
+    public func submit(_ requests: [RunRequest]) async throws -> [QueueOutcome] {
         guard !stopping else { throw ServerError(.transient, "the server is shutting down; no new runs are accepted") }
-        let outcome = try await store.queue(request)
-        if case .queued = outcome {
-            logger.info("queued run \(request.id) of task \(request.task) (\(request.trigger))")
-            wake.yield()
+        guard !requests.isEmpty else { return [] }
+        let outcomes = try await store.queue(requests)
+        var queued = 0
+        for (request, outcome) in zip(requests, outcomes) {
+            guard case .queued = outcome else { continue }
+            queued += 1
+            if requests.count <= 10 { logger.info("queued run \(request.id) of task \(request.task) (\(request.trigger))") }
         }
-        return outcome
+        if requests.count > 10 { logger.info("queued \(queued) runs (\(requests[0].trigger)); \(requests.count - queued) were run already") }
+        if queued > 0 { wake.yield() }
+        return outcomes
     }
 
     /// What the previous server left: runs it was running are marked interrupted and retried once

@@ -109,8 +109,12 @@ public actor TriggerSupervisor {
         }
         let enabled = records.filter(\.enabled)
         let names = Set(enabled.map(\.name))
+        let before = tasks.count
+        var changed = false
+        defer { if changed || tasks.count != before { logger.info("watching the triggers of \(tasks.count) task(s)") } }
         tasks = tasks.filter { names.contains($0.key) }
         for record in enabled where tasks[record.name]?.updated != record.updated && broken[record.name] != record.updated {
+            changed = true
             do {
                 tasks[record.name] = try load(record)
                 broken[record.name] = nil
@@ -213,48 +217,79 @@ public actor TriggerSupervisor {
 
     // MARK: Delivering an event
 
+    /// One event for one task's trigger (`index` nil: not from a declared trigger).
+    public struct Delivery: Sendable {
+        public var event: TriggerEvent
+        public var task: String
+        public var index: Int?
+        public var deliveryID: String?
+    }
+
     /// Queues a run of `task` for `event` unless the trigger's filter vetoes it; records what
     /// was decided.
     /// - Returns: the run's id (new, or the one this event duplicates), nil when vetoed.
     @discardableResult
     public func deliver(_ event: TriggerEvent, task: String, index: Int?, deliveryID: String? = nil) async -> String? {
-        let summary = event.facts.keys.sorted().map { "\($0)=\(event.facts[$0]!)" }.joined(separator: " ")
-        func record(_ decision: String) async {
-            let delivery = TriggerDelivery(
-                trigger: event.type, id: deliveryID.map { "\($0)/decision" } ?? UUID().uuidString, task: task, received: Date(),
-                summary: "\(summary): \(decision)")
-            do { _ = try await store.recordDelivery(delivery) } catch { logger.error("cannot record a trigger decision: \(error)") }
+        await deliver([Delivery(event: event, task: task, index: index, deliveryID: deliveryID)])[0]
+    }
+
+    /// ``deliver(_:task:index:deliveryID:)`` for many events at once: one transaction queues
+    /// the runs and one records the decisions, however many tasks a base change reaches.
+    @discardableResult
+    public func deliver(_ deliveries: [Delivery]) async -> [String?] {
+        var decisions: [TriggerDelivery] = []
+        func decision(_ delivery: Delivery, _ text: String) -> TriggerDelivery {
+            TriggerDelivery(
+                trigger: delivery.event.type, id: delivery.deliveryID.map { "\($0)/decision" } ?? UUID().uuidString, task: delivery.task,
+                received: Date(), summary: "\(Self.summary(of: delivery.event)): \(text)")
         }
-        if let index, let loaded = tasks[task], let filter = loaded.triggers[index].definition.filter {
-            do {
-                let verdict = try await loaded.session.invoke(filter, arguments: [Self.value(of: event)])
-                if verdict.value == .bool(false) || verdict.value == .null {
-                    logger.info("task \(task): \(event.type) event vetoed by its filter (\(summary))")
-                    await record("vetoed by the trigger's filter")
-                    return nil
+        var admitted: [(position: Int, request: RunRequest)] = []
+        var results = [String?](repeating: nil, count: deliveries.count)
+        for (position, delivery) in deliveries.enumerated() {
+            if let index = delivery.index, let loaded = tasks[delivery.task], let filter = loaded.triggers[index].definition.filter {
+                do {
+                    let verdict = try await loaded.session.invoke(filter, arguments: [Self.value(of: delivery.event)])
+                    if verdict.value == .bool(false) || verdict.value == .null {
+                        logger.info("task \(delivery.task): \(delivery.event.type) event vetoed by its filter (\(Self.summary(of: delivery.event)))")
+                        decisions.append(decision(delivery, "vetoed by the trigger's filter"))
+                        continue
+                    }
+                } catch {
+                    logger.error("task \(delivery.task): the \(delivery.event.type) trigger's filter failed; the event is dropped: \(error)")
+                    decisions.append(decision(delivery, "dropped: the filter failed: \(error)"))
+                    continue
                 }
-            } catch {
-                logger.error("task \(task): the \(event.type) trigger's filter failed; the event is dropped: \(error)")
-                await record("dropped: the filter failed: \(error)")
-                return nil
             }
+            admitted.append((position, RunRequest(
+                id: RunID.make(), task: delivery.task, trigger: delivery.event.type, facts: delivery.event.facts,
+                dedupeKey: "\(delivery.event.type):\(delivery.event.version)")))
         }
-        let request = RunRequest(
-            id: RunID.make(), task: task, trigger: event.type, facts: event.facts, dedupeKey: "\(event.type):\(event.version)")
         do {
-            switch try await dispatcher.submit(request) {
-            case .queued(let id):
-                await record("queued run \(id)")
-                return id
-            case .duplicate(let existing):
-                await record("already run as \(existing)")
-                return existing
+            let outcomes = try await dispatcher.submit(admitted.map(\.request))
+            for ((position, _), outcome) in zip(admitted, outcomes) {
+                switch outcome {
+                case .queued(let id):
+                    decisions.append(decision(deliveries[position], "queued run \(id)"))
+                    results[position] = id
+                case .duplicate(let existing):
+                    decisions.append(decision(deliveries[position], "already run as \(existing)"))
+                    results[position] = existing
+                }
             }
         } catch {
-            logger.error("task \(task): cannot queue a run for \(event.type): \(error)")
-            await record("not queued: \(error)")
-            return nil
+            logger.error("cannot queue runs for \(admitted.count) trigger event(s): \(error)")
+            for (position, _) in admitted { decisions.append(decision(deliveries[position], "not queued: \(error)")) }
         }
+        do {
+            try await store.recordDeliveries(decisions)
+        } catch {
+            logger.error("cannot record trigger decisions: \(error)")
+        }
+        return results
+    }
+
+    static func summary(of event: TriggerEvent) -> String {
+        event.facts.keys.sorted().map { "\($0)=\(event.facts[$0]!)" }.joined(separator: " ")
     }
 
     /// The event as a filter sees it: `{ type = …, version = {…}, <facts> }`.
@@ -322,6 +357,8 @@ public actor TriggerSupervisor {
         hintFlush = nil
         // A task made a moment ago must be watched already (the tick may not have loaded it).
         await reload()
+        let started = ContinuousClock.now
+        defer { logger.debug("hints for \(references.count) reference(s) handled in \(ContinuousClock.now - started)") }
         var affected: Set<String> = []
         for reference in references {
             do {
@@ -330,56 +367,106 @@ public actor TriggerSupervisor {
                 logger.error("cannot read the dependents of \(reference): \(error)")
             }
         }
-        if !affected.isEmpty { logger.info("base change hinted for \(references.joined(separator: ", ")): checking \(affected.sorted().joined(separator: ", "))") }
+        if !affected.isEmpty {
+            let names = affected.sorted()
+            let shown = names.count > 5 ? names.prefix(5).joined(separator: ", ") + " and \(names.count - 5) more" : names.joined(separator: ", ")
+            logger.info("base change hinted for \(references.joined(separator: ", ")): checking \(shown)")
+        }
         await checkBases(of: affected.sorted())
     }
 
-    /// Checks the base_image triggers of `names` against the registry, sharing one resolver.
+    /// Checks the base_image triggers of `names` against the registry, sharing one resolver:
+    /// one read of the graph, one HEAD per distinct base, one write of the cursors, one of the
+    /// runs queued.
     func checkBases(of names: [String]) async {
+        let wanted = Set(names)
+        let watchers = triggers(ofKind: "base_image").filter { wanted.contains($0.task) }
+        guard !watchers.isEmpty else { return }
         let resolver = BaseDigestResolver(client: registryClient)
-        for watcher in triggers(ofKind: "base_image") where names.contains(watcher.task) {
-            do {
-                guard let image = try await store.latestImage(ofTask: watcher.task) else { continue }
+        let started = ContinuousClock.now
+        await checkBases(watchers, resolver: resolver)
+        lastBaseCheckRequests = await resolver.requests
+        logger.debug("base check: \(watchers.count) task(s), \(lastBaseCheckRequests) registry request(s), \(ContinuousClock.now - started)")
+    }
+
+    private func checkBases(
+        _ watchers: [(task: String, index: Int, trigger: any Trigger, definition: TriggerDefinition)], resolver: BaseDigestResolver
+    ) async {
+        let images: [String: ImageRecord]
+        let cursors: [String: String]
+        do {
+            images = try await store.latestImages()
+            cursors = try await store.cursors(trigger: "base_image")
+        } catch {
+            logger.error("cannot read the dependency graph: \(error)")
+            return
+        }
+        // Each task's check waits mostly on the registry; they run together, bounded.
+        let found = await withTaskGroup(of: (Int, [TriggerEvent]).self) { group in
+            var results: [(Int, [TriggerEvent])] = []
+            var next = 0
+            func add() {
+                guard next < watchers.count else { return }
+                let position = next
+                next += 1
+                let watcher = watchers[position]
+                guard let image = images[watcher.task] else { return add() }
                 var services = HostServices()
                 services[BaseImageWatchService.self] = BaseImageWatch(
                     runtimeBase: image.runtimeBase, buildTimeBases: image.buildTimeBases, platform: image.platform,
                     currentDigest: { reference, platform in try await resolver.digest(of: reference, platform: platform) })
-                let after = try await cursor(task: watcher.task, index: watcher.index, kind: "base_image")
-                for event in try await watcher.trigger.check(after: after, in: context(for: watcher.task, services: services)) {
-                    try await setCursor(event.version, task: watcher.task, index: watcher.index, kind: "base_image")
-                    if let cycle = try await cycle(through: watcher.task) {
-                        let path = cycle.joined(separator: " → ")
-                        logger.error("task \(watcher.task): not rebuilt: its images form a dependency cycle (\(path))")
-                        _ = try await store.recordDelivery(TriggerDelivery(
-                            trigger: "base_image", id: UUID().uuidString, task: watcher.task, received: Date(),
-                            summary: "base_image=\(event.facts["base_image"] ?? "") base_digest=\(event.facts["base_digest"] ?? ""): not run: dependency cycle \(path)"))
-                        continue
+                let after = cursors[cursorKey(watcher.task, watcher.index)].flatMap { try? JSONDecoder().decode(Version.self, from: Data($0.utf8)) }
+                let context = context(for: watcher.task, services: services)
+                let logger = logger
+                group.addTask {
+                    do {
+                        return (position, try await watcher.trigger.check(after: after, in: context))
+                    } catch {
+                        logger.warning("task \(watcher.task): base image check failed: \(error)")
+                        return (position, [])
                     }
-                    await deliver(event, task: watcher.task, index: watcher.index)
                 }
-            } catch {
-                logger.warning("task \(watcher.task): base image check failed: \(error)")
+            }
+            for _ in 0..<16 { add() }
+            while let result = await group.next() {
+                results.append(result)
+                add()
+            }
+            return results.sorted { $0.0 < $1.0 }.flatMap { position, events in events.map { (watchers[position], $0) } }
+        }
+        guard !found.isEmpty else { return }
+        var moved: [String: String] = [:]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        for (watcher, event) in found {
+            moved[cursorKey(watcher.task, watcher.index)] = (try? encoder.encode(event.version)).map { String(decoding: $0, as: UTF8.self) }
+        }
+        var deliveries: [Delivery] = []
+        var cycles: [TriggerDelivery] = []
+        let graph = ImageGraph(images)
+        for (watcher, event) in found {
+            if let cycle = graph.cycle(through: watcher.task) {
+                let path = cycle.joined(separator: " → ")
+                logger.error("task \(watcher.task): not rebuilt: its images form a dependency cycle (\(path))")
+                cycles.append(TriggerDelivery(
+                    trigger: "base_image", id: UUID().uuidString, task: watcher.task, received: Date(),
+                    summary: "\(Self.summary(of: event)): not run: dependency cycle \(path)"))
+            } else {
+                deliveries.append(Delivery(event: event, task: watcher.task, index: watcher.index))
             }
         }
-        lastBaseCheckRequests = await resolver.requests
+        do {
+            try await store.setCursors(moved, trigger: "base_image")
+            try await store.recordDeliveries(cycles)
+        } catch {
+            logger.error("cannot record base image checks: \(error)")
+        }
+        await deliver(deliveries)
     }
 
-    /// A path of tasks from `start` back to itself through the images they build on, if any:
-    /// rebuilding such a task would push a base of its own and loop.
+    /// A path of tasks from `start` back to itself through the images they build on, if any.
     func cycle(through start: String) async throws -> [String]? {
-        var queue: [[String]] = [[start]]
-        var seen: Set<String> = [start]
-        while !queue.isEmpty {
-            let path = queue.removeFirst()
-            guard let image = try await store.latestImage(ofTask: path.last!), let produced = image.reference,
-                let reference = try? ImageReference(parsing: produced).description
-            else { continue }
-            for dependent in try await store.dependents(ofBase: reference, scope: .all) {
-                if dependent.task == start { return path + [start] }
-                if seen.insert(dependent.task).inserted { queue.append(path + [dependent.task]) }
-            }
-        }
-        return nil
+        ImageGraph(try await store.latestImages()).cycle(through: start)
     }
 
     /// A run ended: what it pushed may be a base of other tasks.

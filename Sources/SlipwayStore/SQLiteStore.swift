@@ -197,23 +197,25 @@ public final class SQLiteStore: SlipwayStore {
 
     // MARK: The run queue
 
-    public func queue(_ request: RunRequest) async throws -> QueueOutcome {
-        let body = String(decoding: try Self.encoder.encode(request), as: UTF8.self)
+    public func queue(_ requests: [RunRequest]) async throws -> [QueueOutcome] {
+        let bodies = try requests.map { String(decoding: try Self.encoder.encode($0), as: UTF8.self) }
         return try await database.write { db in
-            if let key = request.dedupeKey,
-                let existing = try String.fetchOne(
-                    db, sql: "SELECT id FROM run WHERE task = ? AND dedupe_key = ? AND status IN ('queued', 'running', 'succeeded') LIMIT 1",
-                    arguments: [request.task, key])
-            {
-                return .duplicate(of: existing)
+            try zip(requests, bodies).map { request, body in
+                if let key = request.dedupeKey,
+                    let existing = try String.fetchOne(
+                        db, sql: "SELECT id FROM run WHERE task = ? AND dedupe_key = ? AND status IN ('queued', 'running', 'succeeded') LIMIT 1",
+                        arguments: [request.task, key])
+                {
+                    return .duplicate(of: existing)
+                }
+                try db.execute(
+                    sql: "INSERT INTO run (id, pipeline, task, trigger, status, queued, request, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    arguments: [
+                        request.id, request.task, request.task, request.trigger, RunStatus.queued.rawValue, request.queued.timeIntervalSince1970,
+                        body, request.dedupeKey,
+                    ])
+                return .queued(request.id)
             }
-            try db.execute(
-                sql: "INSERT INTO run (id, pipeline, task, trigger, status, queued, request, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                arguments: [
-                    request.id, request.task, request.task, request.trigger, RunStatus.queued.rawValue, request.queued.timeIntervalSince1970, body,
-                    request.dedupeKey,
-                ])
-            return .queued(request.id)
         }
     }
 
@@ -299,11 +301,24 @@ public final class SQLiteStore: SlipwayStore {
         }
     }
 
-    public func setCursor(_ value: String, trigger: String, key: String) async throws {
+    public func cursors(trigger: String) async throws -> [String: String] {
+        try await database.read { db in
+            var values: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT key, value FROM trigger_cursor WHERE trigger = ?", arguments: [trigger]) {
+                values[row["key"]] = row["value"]
+            }
+            return values
+        }
+    }
+
+    public func setCursors(_ values: [String: String], trigger: String) async throws {
+        guard !values.isEmpty else { return }
         try await database.write { db in
-            try db.execute(
-                sql: "INSERT INTO trigger_cursor (trigger, key, value) VALUES (?, ?, ?) ON CONFLICT(trigger, key) DO UPDATE SET value = excluded.value",
-                arguments: [trigger, key, value])
+            for (key, value) in values {
+                try db.execute(
+                    sql: "INSERT INTO trigger_cursor (trigger, key, value) VALUES (?, ?, ?) ON CONFLICT(trigger, key) DO UPDATE SET value = excluded.value",
+                    arguments: [trigger, key, value])
+            }
         }
     }
 
@@ -313,6 +328,17 @@ public final class SQLiteStore: SlipwayStore {
                 sql: "INSERT OR IGNORE INTO trigger_delivery (trigger, id, task, received, summary) VALUES (?, ?, ?, ?, ?)",
                 arguments: [delivery.trigger, delivery.id, delivery.task, delivery.received.timeIntervalSince1970, delivery.summary])
             return db.changesCount > 0
+        }
+    }
+
+    public func recordDeliveries(_ deliveries: [TriggerDelivery]) async throws {
+        guard !deliveries.isEmpty else { return }
+        try await database.write { db in
+            for delivery in deliveries {
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO trigger_delivery (trigger, id, task, received, summary) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [delivery.trigger, delivery.id, delivery.task, delivery.received.timeIntervalSince1970, delivery.summary])
+            }
         }
     }
 
@@ -354,6 +380,23 @@ public final class SQLiteStore: SlipwayStore {
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM image WHERE task = ? ORDER BY recorded DESC, run DESC LIMIT 1", arguments: [task])
             else { return nil }
             return try Self.imageRecord(row, in: db)
+        }
+    }
+
+    public func latestImages() async throws -> [String: ImageRecord] {
+        try await database.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT i.* FROM image i
+                    WHERE i.recorded = (SELECT MAX(recorded) FROM image WHERE task = i.task)
+                    ORDER BY i.task, i.run DESC
+                    """)
+            var images: [String: ImageRecord] = [:]
+            for row in rows where images[row["task"] as String] == nil {
+                images[row["task"]] = try Self.imageRecord(row, in: db)
+            }
+            return images
         }
     }
 

@@ -26,10 +26,11 @@ public protocol SlipwayStore: Sendable {
 
     // MARK: The run queue
 
-    /// Stores a request for a run before anyone is told it was accepted, so a restart finds it.
-    /// A request with a `dedupeKey` is refused while a run of the same task with the same key
-    /// is queued, running or succeeded (one run per commit, per base digest).
-    func queue(_ request: RunRequest) async throws -> QueueOutcome
+    /// Stores requests for runs, in one transaction, before anyone is told they were accepted,
+    /// so a restart finds them. A request with a `dedupeKey` is refused while a run of the same
+    /// task with the same key is queued, running or succeeded (one run per commit, per base
+    /// digest). - Returns: one outcome per request, in order.
+    func queue(_ requests: [RunRequest]) async throws -> [QueueOutcome]
     func request(ofRun id: String) async throws -> RunRequest?
     /// Requests whose run has not started, oldest first.
     func pendingRequests() async throws -> [RunRequest]
@@ -51,10 +52,15 @@ public protocol SlipwayStore: Sendable {
     // MARK: Triggers
 
     func cursor(trigger: String, key: String) async throws -> String?
-    func setCursor(_ value: String, trigger: String, key: String) async throws
+    /// Every cursor of a trigger kind, by key.
+    func cursors(trigger: String) async throws -> [String: String]
+    /// Sets cursors of a trigger kind, in one transaction.
+    func setCursors(_ values: [String: String], trigger: String) async throws
     /// Records a delivery (a webhook's delivery id, a registry notification's id).
     /// - Returns: false when this delivery was recorded before: it must not start a second run.
     func recordDelivery(_ delivery: TriggerDelivery) async throws -> Bool
+    /// Records decisions (one transaction); a delivery id recorded before is left as it was.
+    func recordDeliveries(_ deliveries: [TriggerDelivery]) async throws
     /// Recorded deliveries and trigger decisions (vetoes, cycles), newest first.
     func deliveries(task: String?, limit: Int) async throws -> [TriggerDelivery]
 
@@ -66,6 +72,18 @@ public protocol SlipwayStore: Sendable {
     func dependents(ofBase reference: String, scope: BaseScope) async throws -> [ImageRecord]
     /// The bases of the task's last recorded image.
     func latestImage(ofTask task: String) async throws -> ImageRecord?
+    /// Each task's last recorded image, by task: the whole graph in one read.
+    func latestImages() async throws -> [String: ImageRecord]
+}
+
+extension SlipwayStore {
+    public func queue(_ request: RunRequest) async throws -> QueueOutcome {
+        try await queue([request])[0]
+    }
+
+    public func setCursor(_ value: String, trigger: String, key: String) async throws {
+        try await setCursors([key: value], trigger: trigger)
+    }
 }
 
 /// One run, as its lifecycle events left it.
