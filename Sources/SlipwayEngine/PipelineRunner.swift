@@ -99,11 +99,26 @@ public struct PipelineRunner: Sendable {
             if let failedStep { error["step"] = .string(failedStep.id.rawValue) }
             arguments.append(.object(error))
         }
+        let result: HookResult
         do {
-            let result = try await invoker.invoke(hook, arguments: arguments)
-            for line in result.messages { log.write(line) }
+            result = try await invoker.invoke(hook, arguments: arguments)
         } catch {
             log.write(step: nil, .error, "\(hook.name) hook failed: \(error)")
+            return
+        }
+        for line in result.messages { log.write(line) }
+        for notification in result.notifications {
+            guard let notifier = options.services.notifier else {
+                log.write(step: nil, .error, "\(notification.location): notify \(notification.url): this host sends no notifications")
+                continue
+            }
+            let outcome = await notifier.deliver(notification)
+            let attempts = "\(outcome.attempts) attempt\(outcome.attempts == 1 ? "" : "s")"
+            if let error = outcome.error {
+                log.write(step: nil, .error, "notify \(notification.url): not delivered after \(attempts): \(error)")
+            } else {
+                log.write(step: nil, .info, "notify \(notification.url): delivered (HTTP \(outcome.status ?? 0)) after \(attempts)")
+            }
         }
     }
 }

@@ -6,6 +6,7 @@ import SlipwayACR
 import SlipwayLua
 import SlipwayOCI
 import DockerfileBuilder
+import SlipwayServer
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -73,6 +74,7 @@ struct RunCommand: AsyncParsableCommand {
             services.contentStore = try host.store()
             services.registryClient = host.client()
             services.sourceDateEpoch = BuildRequest.sourceDateEpoch(in: ProcessInfo.processInfo.environment)
+            services.notifier = WebhookNotifier()
             let history = RunHistory.recorder(in: host.stateDirectory)
             let runner = PipelineRunner(
                 registry: registry,

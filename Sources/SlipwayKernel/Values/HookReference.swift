@@ -28,9 +28,12 @@ public protocol HookInvoker: Sendable {
 public struct HookResult: Sendable, Equatable {
     public var value: ConfigValue
     public var messages: [LogLine]
+    /// What the hook asked to be sent (`notify { … }`), in order; the host sends them.
+    public var notifications: [NotificationRequest]
 
-    public init(value: ConfigValue, messages: [LogLine] = []) {
+    public init(value: ConfigValue, messages: [LogLine] = [], notifications: [NotificationRequest] = []) {
         self.value = value
         self.messages = messages
+        self.notifications = notifications
     }
 }

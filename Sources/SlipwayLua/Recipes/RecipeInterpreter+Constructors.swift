@@ -1,3 +1,4 @@
+import Foundation
 import CLua
 import CLuaShim
 import SlipwayKernel
@@ -288,6 +289,44 @@ extension RecipeInterpreter {
         let text = stack.string(at: 2) ?? ""
         let place = stack.location(level: 2).map { "\(resolveChunk($0.file)):\($0.line): " } ?? ""
         messages.append(LogLine(step: nil, level: level, text: level >= .warning ? place + text : text))
+        return 0
+    }
+
+    /// `notify { url = "https://…", body = "text" or { … }, headers = { … } }` in an
+    /// `on_success` / `on_failure` hook: a POST the host sends after the hook returns (a table
+    /// body as JSON), retried, its outcome written to the run's log.
+    func notify(_ stack: LuaStack) throws -> Int32 {
+        guard notifications != nil else {
+            throw raise(stack, "notify", "only on_success and on_failure hooks may notify (it runs when the run has ended)")
+        }
+        let fields = try tableArgument(stack, "notify", functionsAllowed: false, positionalKey: nil)
+        guard case .string(let url)? = fields["url"], url.hasPrefix("http://") || url.hasPrefix("https://"), URL(string: url)?.host != nil else {
+            throw raise(stack, "notify", "url: expected an http:// or https:// URL")
+        }
+        for key in fields.keys where !["url", "body", "headers"].contains(key) {
+            throw raise(stack, "notify", "unknown key '\(key)' (expected url, body, headers)")
+        }
+        let body: Data
+        let contentType: String
+        switch fields["body"] {
+        case nil: (body, contentType) = (Data(), "text/plain; charset=utf-8")
+        case .string(let text)?: (body, contentType) = (Data(text.utf8), "text/plain; charset=utf-8")
+        case let value?:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            (body, contentType) = (try encoder.encode(value), "application/json")
+        }
+        var headers: [String: String] = [:]
+        if let given = fields["headers"] {
+            guard case .object(let entries) = given else { throw raise(stack, "notify", "headers: expected a table of strings") }
+            for (name, value) in entries {
+                guard case .string(let text) = value, !name.isEmpty, !name.contains(where: { $0 == ":" || $0.isWhitespace }) else {
+                    throw raise(stack, "notify", "headers: '\(name)' must be a header name with a string value")
+                }
+                headers[name] = text
+            }
+        }
+        notifications?.append(NotificationRequest(url: url, body: body, contentType: contentType, headers: headers, location: callerLocation(stack)))
         return 0
     }
 }

@@ -8,6 +8,8 @@ extension RecipeInterpreter {
             throw RecipeError(kind: .invalid, location: hook.location, message: "hook '\(hook.name)' does not belong to this recipe session")
         }
         messages = []
+        notifications = []
+        defer { notifications = nil }
         let stack = state.main
         let base = stack.top
         defer { stack.pop(stack.top - base) }
@@ -25,7 +27,7 @@ extension RecipeInterpreter {
         } catch {
             throw RecipeError(kind: .invalid, location: hook.location, message: "\(error)")
         }
-        return HookResult(value: value, messages: messages)
+        return HookResult(value: value, messages: messages, notifications: notifications ?? [])
     }
 
     /// Calls a task's `pipeline(run)` and assembles the steps it returns (a list of steps, or

@@ -28,7 +28,7 @@ final class RecipeInterpreter {
     /// Globals a plugin kind may not take.
     static let reservedNames: Set<String> = [
         "pipeline", "task", "log", "print", "values", "run", "require", "load", "string", "table", "math", "utf8",
-        "coroutine",
+        "coroutine", "notify",
     ]
 
     let state: LuaState
@@ -62,6 +62,9 @@ final class RecipeInterpreter {
     var lastHookID = 0
     var generation: Int32 = 0
     var messages: [LogLine] = []
+    /// What `notify { … }` asked for during the current hook call; nil outside hooks, where
+    /// `notify` is refused.
+    var notifications: [NotificationRequest]?
     /// Chunk names loaded so far, to map Lua's elided "...name" back to a path.
     var chunkNames: [String] = []
 
@@ -111,6 +114,8 @@ final class RecipeInterpreter {
             stack.rawSet(field: "pipeline", in: globals)
             state.push({ [unowned self] s in try self.constructTask(s) }, on: stack)
             stack.rawSet(field: "task", in: globals)
+            state.push({ [unowned self] s in try self.notify(s) }, on: stack)
+            stack.rawSet(field: "notify", in: globals)
             for entry in registry.all where entry.role == .step || entry.role == .trigger || entry.role == .contextSource {
                 try installConstructor(entry, globals: globals)
             }

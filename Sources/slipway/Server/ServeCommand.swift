@@ -95,6 +95,7 @@ struct ServeCommand: AsyncParsableCommand {
             // A server's builds resolve each base against its registry: a base that moved is
             // what base-image triggers are for.
             services.basePolicy = .alwaysResolve
+            services.notifier = WebhookNotifier()
             let registry = self.registry
             let configuration = Server.Configuration(
                 host: bindHost, port: port,
