@@ -170,6 +170,8 @@ public actor RunDispatcher {
     private func execute(_ request: RunRequest) async {
         let report: RunReport
         do {
+            // Canceled while it was being taken from the queue: it stays canceled.
+            guard try await store.run(request.id)?.status == .queued else { return }
             guard let record = try await store.task(named: request.task) else {
                 throw ServerError(.notFound, "task '\(request.task)' no longer exists")
             }

@@ -193,9 +193,11 @@ struct ServerAPI {
             || request.headers[.accept]?.contains("text/event-stream") == true
         guard let run = try await store.run(id) else { throw ServerError(.notFound, "no run \(id)") }
         guard follow else { return try JSONBody.response(try await store.events(ofRun: id, after: after)) }
-        // Follow first, then read what is stored: nothing falls between the two.
-        let live = run.status.isFinished ? nil : hub.follow(id)
+        // Follow first, then read what is stored: nothing falls between the two. A run that
+        // ended before the follow began is not waited for.
+        let following = run.status.isFinished ? nil : hub.follow(id)
         let stored = try await store.events(ofRun: id, after: after)
+        let live = try await store.run(id)?.status.isFinished == true ? nil : following
         let store = self.store
         let body = ResponseBody { writer in
             var last = after
