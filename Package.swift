@@ -122,7 +122,7 @@ let package = Package(
         .target(
             name: "SlipwayServer",
             dependencies: [
-                "SlipwayKernel", "SlipwayStore", "SlipwayEngine", "SlipwayLua", "SlipwayOCI", "Triggers",
+                "SlipwayKernel", "SlipwayStore", "SlipwayEngine", "SlipwayLua", "SlipwayOCI", "SlipwayACR", "BuildContexts", "Triggers",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

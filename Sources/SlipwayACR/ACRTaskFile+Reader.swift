@@ -7,6 +7,7 @@ extension ACRTaskFile {
     struct Reader {
         let file: String
         let aliases: ACRAliases?
+        let contextRoot: ContextRoot?
         var secretIDs: [String] = []
         var maskedValues: [String] = []
         var stepTimeout = ACRTaskFile.defaultStepTimeout
@@ -16,9 +17,10 @@ extension ACRTaskFile {
         /// Secret volumes: name → (file name → contents).
         var volumes: [String: [String: String]] = [:]
 
-        init(file: String, aliases: ACRAliases?) {
+        init(file: String, aliases: ACRAliases?, contextRoot: ContextRoot?) {
             self.file = file
             self.aliases = aliases
+            self.contextRoot = contextRoot
         }
 
         func fail(_ node: Node?, _ message: String) -> ACRTaskError {

@@ -201,6 +201,12 @@ extension ACRTaskFile.Reader {
             {
                 throw fail(typeNode, "build: the context '\(context)' is relative, and the task's workingDirectory is \(workingDirectory); Slipway resolves relative contexts where slipway run starts, so give the context's path from there")
             }
+            if let contextRoot, case .string(let context)? = configuration["context"], ContextRoot.isRelative(context) {
+                guard let resolved = contextRoot.resolve(context) else {
+                    throw fail(typeNode, "build: the context '\(context)' climbs out of the task's source (\(contextRoot.locator))")
+                }
+                configuration["context"] = .string(resolved)
+            }
         default: break
         }
         return StepDefinition(

@@ -18,6 +18,8 @@ public struct ACRTaskFile: Sendable {
     public var warnings: [String]
 
     public static let versions = ["1.0-preview-1", "v1.0.0", "v1.1.0"]
+    /// The format a stored task of this kind is kept under.
+    public static let format = "acr-task.yaml"
     public static let defaultNetwork = "acb_default_network"
     static let defaultStepTimeout: Int64 = 600
 
@@ -29,9 +31,11 @@ public struct ACRTaskFile: Sendable {
     /// - Parameters:
     ///   - run: its facts become `.Run` (`registry` → `.Run.Registry`…), its values `.Values`.
     ///   - secrets: the run's secrets, `.Secrets.<id>` in the template.
+    ///   - contextRoot: where relative build contexts are (a stored task's source); `nil`: where
+    ///     `slipway run` starts.
     /// - Throws: ``ACRTaskError`` naming the line.
     public init(
-        text: String, file: String, run: RunInfo, secrets: [String: String],
+        text: String, file: String, run: RunInfo, secrets: [String: String], contextRoot: ContextRoot? = nil,
         functions: TemplateFunctions = TemplateFunctions()
     ) throws {
         let directory = URL(fileURLWithPath: file).deletingLastPathComponent()
@@ -49,7 +53,7 @@ public struct ACRTaskFile: Sendable {
         let data = Self.templateData(run: run, secrets: secrets)
         let rendering = try GoTemplate(parsing: source, file: file).render(data, functions: functions)
         warnings = rendering.warnings
-        var reader = Reader(file: file, aliases: aliases)
+        var reader = Reader(file: file, aliases: aliases, contextRoot: contextRoot)
         let node: Node?
         do {
             node = try Yams.compose(yaml: rendering.text)

@@ -6,17 +6,26 @@ public import SlipwayStore
 public enum API {
     /// `POST /api/v1/tasks`, `PUT /api/v1/tasks/{name}`.
     public struct TaskInput: Codable, Sendable {
-        /// The recipe's text: a Lua recipe returning `task { … }`.
+        /// The task's text: a Lua recipe returning `task { … }`, or an acr-task.yaml.
         public var text: String
+        /// `lua` (the default) or `acr-task.yaml`.
         public var format: String?
         public var values: ConfigValue?
+        /// An acr-task.yaml's name (a Lua recipe names its task itself).
+        public var name: String?
+        /// An acr-task.yaml's source and triggers (``ACRTaskSettings``, snake_case keys).
+        public var settings: ConfigValue?
         /// Replace a task of the same name (POST refuses it otherwise).
         public var replace: Bool?
 
-        public init(text: String, format: String? = nil, values: ConfigValue? = nil, replace: Bool? = nil) {
+        public init(
+            text: String, format: String? = nil, values: ConfigValue? = nil, name: String? = nil, settings: ConfigValue? = nil, replace: Bool? = nil
+        ) {
             self.text = text
             self.format = format
             self.values = values
+            self.name = name
+            self.settings = settings
             self.replace = replace
         }
     }
@@ -40,6 +49,7 @@ public enum API {
         public var error: String?
         public var text: String?
         public var values: ConfigValue?
+        public var settings: ConfigValue?
         /// Its latest trigger decisions, newest first (`GET /api/v1/tasks/{name}` only).
         public var deliveries: [TriggerDelivery]?
     }

@@ -179,22 +179,22 @@ public actor RunDispatcher {
             facts.merge(request.facts) { _, event in event }
             facts["task"] = request.task
             let info = RunInfo(id: request.id, trigger: request.trigger, facts: facts, values: TaskEvaluator.merge(record.values, request.values))
-            let (session, _) = try evaluator.evaluate(record, run: info)
-            let (pipeline, messages) = try await session.pipeline(for: info)
+            let task = try evaluator.evaluate(record, run: info)
+            let (pipeline, messages, secrets) = try await task.prepare(run: info, secrets: configuration.secrets)
             let recorder = StoreRecorder(store: store)
             let runner = PipelineRunner(
                 registry: evaluator.registry,
                 options: RunOptions(
-                    maxConcurrency: configuration.stepConcurrency, secrets: configuration.secrets, hooks: session, observers: [recorder, hub],
+                    maxConcurrency: configuration.stepConcurrency, secrets: secrets, hooks: task.session, observers: [recorder, hub],
                     services: configuration.services))
             // The runner stops the run's steps when this task is canceled (cancel, shutdown).
-            report = try await runner.run(pipeline, info: info, messages: session.messages + messages)
+            report = try await runner.run(pipeline, info: info, messages: messages)
             do {
                 try await recorder.finish()
             } catch {
                 logger.error("run \(request.id) was not fully recorded: \(error)")
             }
-            await session.release(run: request.id)
+            await task.session?.release(run: request.id)
         } catch {
             // The run never started: its recipe did not evaluate, or its task is gone.
             logger.error("run \(request.id) of task \(request.task) could not start: \(error)")

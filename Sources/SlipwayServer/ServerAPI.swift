@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import SlipwayACR
 import SlipwayKernel
 import SlipwayStore
 import Triggers
@@ -89,7 +90,7 @@ struct ServerAPI {
         var view = API.TaskView(
             name: record.name, format: record.format, enabled: record.enabled, created: record.created, updated: record.updated, triggers: [])
         do {
-            let (_, task) = try evaluator.evaluate(record, run: RunInfo(id: "show", trigger: "check", values: record.values))
+            let task = try evaluator.evaluate(record, run: RunInfo(id: "show", trigger: "check", values: record.values))
             view.triggers = task.triggers.map {
                 API.TriggerView(kind: $0.kind, configuration: $0.configuration, filter: $0.filter != nil, location: $0.location.description)
             }
@@ -99,6 +100,7 @@ struct ServerAPI {
         if detailed {
             view.text = record.text
             view.values = record.values
+            view.settings = record.settings
             view.deliveries = try? await store.deliveries(task: record.name, limit: 20)
         }
         return view
@@ -120,28 +122,34 @@ struct ServerAPI {
     private func createTask(_ request: Request, name: String?) async throws -> Response {
         let input = try await JSONBody.decode(API.TaskInput.self, from: request)
         let format = input.format ?? "lua"
-        guard format == "lua" else {
-            throw ServerError(.invalidInput, "format '\(format)': stored tasks are Lua recipes returning task { … } (an acr-task.yaml runs with slipway run)")
-        }
         let values = input.values ?? .object([:])
         guard case .object = values else { throw ServerError(.invalidInput, "values: expected an object") }
-        // The recipe names the task.
-        let definition = try evaluator.definition(text: input.text, values: values, file: TaskEvaluator.file(of: name ?? "new"))
-        if let name, definition.name != name {
-            throw ServerError(.invalidInput, "\(TaskEvaluator.file(of: name)): the recipe's task is named '\(definition.name)', not '\(name)'")
+        let taskName: String
+        switch format {
+        case "lua":
+            guard input.name == nil || input.name == name, input.settings == nil else {
+                throw ServerError(.invalidInput, "a Lua recipe names its task and declares its triggers itself (task { name = …, triggers = … })")
+            }
+            // The recipe names the task.
+            taskName = try evaluator.name(ofRecipe: input.text, values: values, file: TaskEvaluator.file(of: name ?? "new"))
+        case ACRTaskFile.format:
+            guard let given = input.name ?? name, !given.isEmpty else { throw ServerError(.invalidInput, "an acr-task.yaml task needs a name (--name)") }
+            taskName = given
+        default:
+            throw ServerError(.invalidInput, "format '\(format)': a stored task is a Lua recipe (lua) or an \(ACRTaskFile.format)")
         }
-        for trigger in definition.triggers {
-            let plugin = try evaluator.registry.instantiate(trigger.kind, configuration: trigger.configuration)
-            guard plugin is any Trigger else { throw ServerError(.invalidInput, "\(trigger.location): '\(trigger.kind)' is not a trigger") }
+        if let name, taskName != name {
+            throw ServerError(.invalidInput, "\(TaskEvaluator.file(of: name)): the recipe's task is named '\(taskName)', not '\(name)'")
         }
-        let existing = try await store.task(named: definition.name)
+        let existing = try await store.task(named: taskName)
         if existing != nil, name == nil, input.replace != true {
-            throw ServerError(.conflict, "a task named '\(definition.name)' exists; update it (slipway task update) or remove it first")
+            throw ServerError(.conflict, "a task named '\(taskName)' exists; update it (slipway task update) or remove it first")
         }
         let now = Date()
         let record = TaskRecord(
-            name: definition.name, format: format, text: input.text, values: values, enabled: existing?.enabled ?? true,
+            name: taskName, format: format, text: input.text, values: values, settings: input.settings, enabled: existing?.enabled ?? true,
             created: existing?.created ?? now, updated: now)
+        _ = try evaluator.check(record)
         try await store.save(record)
         return try JSONBody.response(await view(of: record, detailed: false), status: existing == nil ? .created : .ok)
     }

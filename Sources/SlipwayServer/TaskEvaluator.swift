@@ -1,10 +1,12 @@
 import Foundation
 public import SlipwayKernel
-public import SlipwayLua
+import SlipwayLua
 public import SlipwayStore
+import SlipwayACR
 
-/// Turns a stored task (a recipe's text and values) into its definition, in a fresh sandbox each
-/// time: for each run, and whenever the triggers are read again after the task changed.
+/// Turns a stored task into an ``EvaluatedTask``, in a fresh sandbox each time: for each run,
+/// and whenever the triggers are read again after the task changed. A Lua task is its recipe's
+/// text and values; an acr-task.yaml is its text, values and settings (source and triggers).
 public struct TaskEvaluator: Sendable {
     public let registry: PluginRegistry
     /// `require` roots of stored recipes (`serve --lib`).
@@ -15,34 +17,59 @@ public struct TaskEvaluator: Sendable {
         self.libraryRoots = libraryRoots
     }
 
-    /// The name stored recipes' messages use: `task:NAME`.
-    public static func file(of task: String) -> String { "task:\(task).lua" }
+    /// The name stored tasks' messages use: `task:NAME.lua` or `task:NAME.yaml`.
+    public static func file(of task: String, format: String = "lua") -> String {
+        format == ACRTaskFile.format ? "task:\(task).yaml" : "task:\(task).lua"
+    }
 
     /// Evaluates `record` with `run` visible as `run` (its values already the task's merged with
     /// the run's own: ``merge(_:_:)``).
-    /// - Throws: ``ServerError`` when the recipe is not a task, or names another; recipe errors
-    ///   (file:line) as they are.
-    public func evaluate(_ record: TaskRecord, run: RunInfo) throws -> (RecipeSession, TaskDefinition) {
-        guard record.format == "lua" else {
-            throw ServerError(.invalidInput, "task '\(record.name)': format '\(record.format)' cannot be evaluated (only Lua recipes are stored tasks)")
+    /// - Throws: ``ServerError`` when the recipe is not a task, or names another; recipe and
+    ///   task-file errors (file:line) as they are.
+    public func evaluate(_ record: TaskRecord, run: RunInfo) throws -> EvaluatedTask {
+        switch record.format {
+        case "lua":
+            let file = Self.file(of: record.name)
+            let session = try RecipeSession(text: record.text, file: file, registry: registry, run: run, libraryRoots: libraryRoots)
+            guard case .task(let task) = session.recipe else {
+                throw ServerError(.invalidInput, "\(file): the recipe returns a pipeline; a stored task must return task { … }")
+            }
+            guard task.name == record.name else {
+                throw ServerError(.invalidInput, "\(file): the recipe's task is named '\(task.name)', not '\(record.name)'")
+            }
+            return EvaluatedTask(session: session, task: task)
+        case ACRTaskFile.format:
+            return try EvaluatedTask(name: record.name, text: record.text, settings: try ACRTaskSettings(from: record.settings ?? .object([:])))
+        default:
+            throw ServerError(.invalidInput, "task '\(record.name)': format '\(record.format)' is neither lua nor \(ACRTaskFile.format)")
         }
-        let session = try RecipeSession(
-            text: record.text, file: Self.file(of: record.name), registry: registry, run: run, libraryRoots: libraryRoots)
-        guard case .task(let task) = session.recipe else {
-            throw ServerError(.invalidInput, "\(Self.file(of: record.name)): the recipe returns a pipeline; a stored task must return task { … }")
-        }
-        guard task.name == record.name else {
-            throw ServerError(.invalidInput, "\(Self.file(of: record.name)): the recipe's task is named '\(task.name)', not '\(record.name)'")
-        }
-        return (session, task)
     }
 
-    /// What a recipe's text defines, checked as a new task would be (its name is the recipe's).
-    public func definition(text: String, values: ConfigValue, file: String) throws -> TaskDefinition {
+    /// The name of the task a recipe's text returns (a new task's name).
+    public func name(ofRecipe text: String, values: ConfigValue, file: String) throws -> String {
         let session = try RecipeSession(
             text: text, file: file, registry: registry, run: RunInfo(id: "create", trigger: "check", values: values), libraryRoots: libraryRoots)
         guard case .task(let task) = session.recipe else {
             throw ServerError(.invalidInput, "\(file): the recipe returns a pipeline; a stored task must return task { … }")
+        }
+        return task.name
+    }
+
+    /// Checks a task as it would be stored: it evaluates, its triggers are triggers, and an
+    /// acr-task.yaml renders (for a run with no trigger facts).
+    public func check(_ record: TaskRecord) throws -> EvaluatedTask {
+        let info = RunInfo(id: "create", trigger: "check", values: record.values)
+        let task = try evaluate(record, run: info)
+        for trigger in task.triggers {
+            let plugin = try registry.instantiate(trigger.kind, configuration: trigger.configuration)
+            guard plugin is any Trigger else { throw ServerError(.invalidInput, "\(trigger.location): '\(trigger.kind)' is not a trigger") }
+        }
+        if record.format == ACRTaskFile.format {
+            // Secrets are serve's, not known here: a template that reads one renders it empty.
+            let settings = try ACRTaskSettings(from: record.settings ?? .object([:]))
+            _ = try ACRTaskFile(
+                text: record.text, file: Self.file(of: record.name, format: record.format), run: info, secrets: [:],
+                contextRoot: try settings.contextRoot(for: info))
         }
         return task
     }

@@ -40,7 +40,8 @@ public actor TriggerSupervisor {
     /// One enabled task as its recipe last evaluated.
     struct LoadedTask {
         var updated: Date
-        var session: RecipeSession
+        /// A Lua task's sandbox, for its filters.
+        var session: RecipeSession?
         var triggers: [(definition: TriggerDefinition, trigger: any Trigger)]
     }
 
@@ -128,7 +129,7 @@ public actor TriggerSupervisor {
 
     private func load(_ record: TaskRecord) throws -> LoadedTask {
         let info = RunInfo(id: "triggers-\(record.name)", trigger: "check", values: record.values)
-        let (session, task) = try evaluator.evaluate(record, run: info)
+        let task = try evaluator.evaluate(record, run: info)
         let triggers = try task.triggers.map { definition -> (TriggerDefinition, any Trigger) in
             let plugin = try evaluator.registry.instantiate(definition.kind, configuration: definition.configuration)
             guard let trigger = plugin as? any Trigger else {
@@ -136,7 +137,7 @@ public actor TriggerSupervisor {
             }
             return (definition, trigger)
         }
-        return LoadedTask(updated: record.updated, session: session, triggers: triggers)
+        return LoadedTask(updated: record.updated, session: task.session, triggers: triggers)
     }
 
     /// The triggers of kind `kind`, with their task and position (the cursor's key).
@@ -246,9 +247,11 @@ public actor TriggerSupervisor {
         var admitted: [(position: Int, request: RunRequest)] = []
         var results = [String?](repeating: nil, count: deliveries.count)
         for (position, delivery) in deliveries.enumerated() {
-            if let index = delivery.index, let loaded = tasks[delivery.task], let filter = loaded.triggers[index].definition.filter {
+            if let index = delivery.index, let loaded = tasks[delivery.task], let filter = loaded.triggers[index].definition.filter,
+                let session = loaded.session
+            {
                 do {
-                    let verdict = try await loaded.session.invoke(filter, arguments: [Self.value(of: delivery.event)])
+                    let verdict = try await session.invoke(filter, arguments: [Self.value(of: delivery.event)])
                     if verdict.value == .bool(false) || verdict.value == .null {
                         logger.info("task \(delivery.task): \(delivery.event.type) event vetoed by its filter (\(Self.summary(of: delivery.event)))")
                         decisions.append(decision(delivery, "vetoed by the trigger's filter"))

@@ -76,6 +76,9 @@ public final class SQLiteStore: SlipwayStore {
                 CREATE INDEX trigger_delivery_task ON trigger_delivery(task, received);
                 """)
         }
+        migrator.registerMigration("v3: task settings") { db in
+            try db.execute(sql: "ALTER TABLE task ADD COLUMN settings TEXT")
+        }
         return migrator
     }
 
@@ -260,14 +263,18 @@ public final class SQLiteStore: SlipwayStore {
 
     public func save(_ task: TaskRecord) async throws {
         let values = String(decoding: try Self.encoder.encode(task.values), as: UTF8.self)
+        let settings = try task.settings.map { String(decoding: try Self.encoder.encode($0), as: UTF8.self) }
         try await database.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO task (name, format, text, "values", enabled, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO task (name, format, text, "values", settings, enabled, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(name) DO UPDATE SET format = excluded.format, text = excluded.text, "values" = excluded."values",
-                      enabled = excluded.enabled, updated = excluded.updated
+                      settings = excluded.settings, enabled = excluded.enabled, updated = excluded.updated
                     """,
-                arguments: [task.name, task.format, task.text, values, task.enabled, task.created.timeIntervalSince1970, task.updated.timeIntervalSince1970])
+                arguments: [
+                    task.name, task.format, task.text, values, settings, task.enabled, task.created.timeIntervalSince1970,
+                    task.updated.timeIntervalSince1970,
+                ])
         }
     }
 
@@ -289,7 +296,8 @@ public final class SQLiteStore: SlipwayStore {
     private static func taskRecord(_ row: Row) throws -> TaskRecord {
         TaskRecord(
             name: row["name"], format: row["format"], text: row["text"],
-            values: try decoder.decode(ConfigValue.self, from: Data((row["values"] as String).utf8)), enabled: row["enabled"],
+            values: try decoder.decode(ConfigValue.self, from: Data((row["values"] as String).utf8)),
+            settings: try (row["settings"] as String?).map { try decoder.decode(ConfigValue.self, from: Data($0.utf8)) }, enabled: row["enabled"],
             created: Date(timeIntervalSince1970: row["created"]), updated: Date(timeIntervalSince1970: row["updated"]))
     }
 

@@ -187,15 +187,22 @@ public struct TaskRecord: Sendable, Hashable, Codable {
     public var format: String
     public var text: String
     public var values: ConfigValue
+    /// What the text cannot say and the command line gave: an acr-task.yaml's source and
+    /// triggers (`az acr task create --context … --commit-trigger-enabled …`).
+    public var settings: ConfigValue?
     public var enabled: Bool
     public var created: Date
     public var updated: Date
 
-    public init(name: String, format: String, text: String, values: ConfigValue = .object([:]), enabled: Bool = true, created: Date, updated: Date) {
+    public init(
+        name: String, format: String, text: String, values: ConfigValue = .object([:]), settings: ConfigValue? = nil, enabled: Bool = true,
+        created: Date, updated: Date
+    ) {
         self.name = name
         self.format = format
         self.text = text
         self.values = values
+        self.settings = settings
         self.enabled = enabled
         self.created = created
         self.updated = updated

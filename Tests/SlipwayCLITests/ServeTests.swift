@@ -216,6 +216,50 @@ struct ServeTests {
         #expect(((prSteps.first?["outputs"] as? [String: Any])?["context"] as? [String: Any])?["commit"] as? String == head)
     }
 
+    /// An acr-task.yaml stored as `az acr task create` does: its source and triggers from the
+    /// command line. A signed push builds the pushed sha with the file's `build … .`, which is
+    /// the source at that commit; options that would be dropped are refused.
+    @Test func anACRTaskFileIsStoredWithItsSourceAndTriggers() async throws {
+        let (git, server, _) = try await startGitTask()
+        defer { git.stop() }
+        let folder = try Scratch.files([
+            "acb.yaml": "version: v1.1.0\nsteps:\n  - id: image\n    build: -t slipway.test/acr:{{.Run.ID}} --build-arg NOTE={{.Values.note}} .\n",
+            "climb.yaml": "steps:\n  - build: -t slipway.test/climb ../..\n",
+            "task.lua": Self.gitTask,
+        ], label: "acr-task")
+        let yaml = folder.appendingPathComponent("acb.yaml").path
+        let common = ["--server", server.url, "--context", git.gitURL("app") + "#main"]
+
+        let unnamed = try await slipway.run(["task", "create", "--file", yaml] + common)
+        #expect(unnamed.status != 0 && unnamed.stderr.contains("--name"), "\(unnamed.stderr)")
+        let lua = try await slipway.run(["task", "create", "--file", folder.appendingPathComponent("task.lua").path, "--commit-trigger"] + common)
+        #expect(lua.status != 0 && lua.stderr.contains("--context, --commit-trigger: "), "\(lua.stderr)")
+        let climb = try await slipway.run(["task", "create", "--file", folder.appendingPathComponent("climb.yaml").path, "--name", "climb"] + common)
+        #expect(climb.status != 0 && climb.stderr.contains("task:climb.yaml:2") && climb.stderr.contains("climbs out"), "\(climb.stderr)")
+        let folderTrigger = try await slipway.run(
+            ["task", "create", "--file", yaml, "--name", "local", "--context", folder.path, "--commit-trigger", "--server", server.url])
+        #expect(folderTrigger.status != 0 && folderTrigger.stderr.contains("must be a Git repository"), "\(folderTrigger.stderr)")
+
+        let created = try await slipway.run(["task", "create", "--file", yaml, "--name", "app", "--commit-trigger", "--set", "note=hi"] + common)
+        #expect(created.status == 0, "\(created.stderr)")
+        let show = try await slipway.run(["task", "show", "app", "--server", server.url])
+        #expect(show.stdout.contains("acr-task.yaml") && show.stdout.contains("task app: --commit-trigger"), "\(show.stdout)")
+        try await server.wait("the commit trigger's starting point") { server.log.contains("commit trigger starts at") }
+
+        let sha = try await commit(git, file: "acr")
+        #expect(try await deliver(pushEvent(sha), to: server, id: "acr-1").status == 202)
+        try await server.wait("the pushed commit built") {
+            try await server.runs(task: "app").contains { $0["status"] as? String == "succeeded" && $0["trigger"] as? String == "commit" }
+        }
+        let run = try #require(try await server.runs(task: "app").first { $0["trigger"] as? String == "commit" })
+        let view = try #require(try await server.request("GET", "/api/v1/runs/\(run["id"] as! String)").json() as? [String: Any])
+        let step = try #require((view["steps"] as? [[String: Any]])?.first)
+        #expect(step["step"] as? String == "image")
+        let outputs = step["outputs"] as? [String: Any]
+        #expect((outputs?["context"] as? [String: Any])?["commit"] as? String == sha, "the build's context is the source at the pushed commit")
+        #expect((outputs?["tags"] as? [String])?.first == "slipway.test/acr:\(run["id"] as! String)", "\(outputs ?? [:])")
+    }
+
     /// Polling finds a pushed commit within an interval (1 s here), with no webhook at all.
     @Test func pollingFindsPushedCommits() async throws {
         let (git, server, _) = try await startGitTask()

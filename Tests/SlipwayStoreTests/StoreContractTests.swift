@@ -100,8 +100,12 @@ struct StoreContractTests {
         task.enabled = false
         task.updated = created.addingTimeInterval(60)
         try await store.save(task)
-        try await store.save(TaskRecord(name: "base", format: "acr-task.yaml", text: "steps: []", created: created, updated: created))
+        let yaml = TaskRecord(
+            name: "base", format: "acr-task.yaml", text: "steps: []",
+            settings: .object(["context": .string("git://h/r#main"), "commit_trigger": .bool(true)]), created: created, updated: created)
+        try await store.save(yaml)
         #expect(try await store.task(named: "app") == task)
+        #expect(try await store.task(named: "base") == yaml, "settings are kept with the task")
         #expect(try await store.tasks().map(\.name) == ["app", "base"])
         #expect(try await store.deleteTask(named: "app"))
         #expect(!(try await store.deleteTask(named: "app")))

@@ -13,9 +13,11 @@ struct TaskCommand: AsyncParsableCommand {
         abstract: "Create, list, change and run the tasks a Slipway server runs on their triggers.",
         subcommands: [Create.self, Update.self, List.self, Show.self, Remove.self, Enable.self, Disable.self, RunNow.self])
 
-    /// A recipe file and its values, sent as a task.
+    /// A recipe file or an acr-task.yaml and its values, sent as a task.
     struct TaskSource: ParsableArguments {
-        @Option(help: ArgumentHelp("The recipe (Lua) returning task { … }.", valueName: "file"), completion: .file(extensions: ["lua"]))
+        @Option(
+            help: ArgumentHelp("The recipe (Lua) returning task { … }, or an acr-task.yaml.", valueName: "file"),
+            completion: .file(extensions: ["lua", "yaml", "yml"]))
         var file: String
 
         @Option(name: .customLong("set"), help: ArgumentHelp("A value the recipe reads as values.KEY (dotted keys nest).", valueName: "key=value"))
@@ -24,15 +26,51 @@ struct TaskCommand: AsyncParsableCommand {
         @Option(name: .customLong("values"), help: ArgumentHelp("Read values from a JSON or YAML file.", valueName: "file"))
         var valuesFiles: [String] = []
 
-        func input(replace: Bool) throws -> API.TaskInput {
-            guard !ACRTaskFile.isTaskFile(file) else {
-                throw InputError("\(file): an acr-task.yaml cannot be stored as a task yet; run it with slipway run, or write the task in Lua (Docs/RecipeAPI.md)")
-            }
+        // What an acr-task.yaml cannot say, as `az acr task create` takes it.
+        @Option(help: "An acr-task.yaml task's name (a Lua recipe names its task).")
+        var name: String?
+
+        @Option(help: ArgumentHelp(
+            "An acr-task.yaml task's source: a Git repository (URL#branch[:subdir]) or an absolute folder; its relative build contexts are in it.",
+            valueName: "locator"))
+        var context: String?
+
+        @Flag(help: "acr-task.yaml: build the context branch's new commits (polling and /hooks/git/NAME).")
+        var commitTrigger = false
+
+        @Flag(help: "acr-task.yaml: build pull requests into the context branch (webhooks).")
+        var pullRequestTrigger = false
+
+        @Option(help: ArgumentHelp("acr-task.yaml: rebuild when a base image of the last successful run moves.", valueName: "runtime|all"))
+        var baseImageTrigger: String?
+
+        @Option(help: ArgumentHelp("acr-task.yaml: run on a 5-field cron schedule, UTC (repeatable).", valueName: "cron"))
+        var schedule: [String] = []
+
+        func input(replace: Bool, name existing: String? = nil) throws -> API.TaskInput {
             guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
                 throw InputError("\(file): no such recipe file")
             }
             let values = try ValueOptions(assignments: assignments, files: valuesFiles).values()
-            return API.TaskInput(text: text, format: "lua", values: values, replace: replace)
+            guard ACRTaskFile.isTaskFile(file) else {
+                let given = [
+                    name.map { _ in "--name" }, context.map { _ in "--context" }, commitTrigger ? "--commit-trigger" : nil,
+                    pullRequestTrigger ? "--pull-request-trigger" : nil, baseImageTrigger.map { _ in "--base-image-trigger" },
+                    schedule.isEmpty ? nil : "--schedule",
+                ].compactMap { $0 }
+                if !given.isEmpty {
+                    throw InputError("\(given.joined(separator: ", ")): \(file) is a Lua recipe; its task { … } gives its name, source and triggers")
+                }
+                return API.TaskInput(text: text, format: "lua", values: values, replace: replace)
+            }
+            if let baseImageTrigger, !["runtime", "all"].contains(baseImageTrigger) {
+                throw InputError("--base-image-trigger: '\(baseImageTrigger)' is not runtime or all")
+            }
+            guard let taskName = name ?? existing else { throw InputError("--name: \(file) is an acr-task.yaml, which does not name its task") }
+            let settings = ACRTaskSettings(
+                context: context, commitTrigger: commitTrigger, pullRequestTrigger: pullRequestTrigger, baseImageTrigger: baseImageTrigger,
+                schedules: schedule)
+            return API.TaskInput(text: text, format: ACRTaskFile.format, values: values, name: taskName, settings: settings.value, replace: replace)
         }
     }
 
@@ -60,7 +98,7 @@ struct TaskCommand: AsyncParsableCommand {
         func run() async throws {
             try await ClientCommand.run {
                 let client = try server.client()
-                let task = try await client.send(API.TaskView.self, .PUT, "/api/v1/tasks/\(ServerClient.escape(name))", body: try source.input(replace: true))
+                let task = try await client.send(API.TaskView.self, .PUT, "/api/v1/tasks/\(ServerClient.escape(name))", body: try source.input(replace: true, name: name))
                 print("task \(task.name) updated")
             }
         }
@@ -101,7 +139,8 @@ struct TaskCommand: AsyncParsableCommand {
                 let data = try await client.request(.GET, "/api/v1/tasks/\(ServerClient.escape(name))")
                 if json { return print(String(decoding: data, as: UTF8.self), terminator: "") }
                 let task = try client.decode(API.TaskView.self, data)
-                print("task \(task.name) (\(task.enabled ? "enabled" : "disabled"), updated \(task.updated.formatted(.iso8601)))")
+                print("task \(task.name) (\(task.format), \(task.enabled ? "enabled" : "disabled"), updated \(task.updated.formatted(.iso8601)))")
+                if let context = task.settings?["context"] { print("  context \(context)") }
                 if let error = task.error { print("  does not evaluate: \(error)") }
                 for trigger in task.triggers {
                     let note = trigger.kind == "pull_request" ? " (webhook only)" : ""
