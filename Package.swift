@@ -114,6 +114,11 @@ let package = Package(
             path: "Plugins/Triggers", swiftSettings: strict),
 
         .target(
+            name: "Patching",
+            dependencies: ["SlipwayKernel", "SlipwayOCI", .product(name: "Logging", package: "swift-log")],
+            path: "Plugins/Patching", swiftSettings: strict),
+
+        .target(
             name: "ContainerSteps",
             dependencies: ["SlipwayKernel", "SlipwayOCI", "SlipwayRuntime", .product(name: "Logging", package: "swift-log")],
             path: "Plugins/ContainerSteps", swiftSettings: strict),
@@ -145,7 +150,7 @@ let package = Package(
         .executableTarget(
             name: "slipway",
             dependencies: [
-                "SlipwayKernel", "SlipwayLua", "SlipwayEngine", "SlipwayOCI", "SlipwayDockerfile", "SlipwayRuntime", "UtilitySteps", "DockerfileBuilder", "RegistryPublisher", "BuildContexts", "ContainerSteps", "SlipwayACR", "SlipwayStore", "Triggers", "SlipwayServer",
+                "SlipwayKernel", "SlipwayLua", "SlipwayEngine", "SlipwayOCI", "SlipwayDockerfile", "SlipwayRuntime", "UtilitySteps", "DockerfileBuilder", "RegistryPublisher", "BuildContexts", "ContainerSteps", "Patching", "SlipwayACR", "SlipwayStore", "Triggers", "SlipwayServer",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -79,6 +79,12 @@ public final class SQLiteStore: SlipwayStore {
         migrator.registerMigration("v3: task settings") { db in
             try db.execute(sql: "ALTER TABLE task ADD COLUMN settings TEXT")
         }
+        migrator.registerMigration("v4: layer origins of images") { db in
+            try db.execute(sql: """
+                ALTER TABLE image ADD COLUMN layers TEXT;
+                CREATE INDEX image_digest ON image(digest, recorded);
+                """)
+        }
         return migrator
     }
 
@@ -368,10 +374,11 @@ public final class SQLiteStore: SlipwayStore {
     // MARK: Images
 
     public func recordImage(_ image: ImageRecord) async throws {
+        let layers = try image.layers.map { String(decoding: try Self.encoder.encode($0), as: UTF8.self) }
         try await database.write { db in
             try db.execute(
-                sql: "INSERT OR REPLACE INTO image (task, run, reference, digest, platform, recorded) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [image.task, image.run, image.reference, image.digest, image.platform, image.recorded.timeIntervalSince1970])
+                sql: "INSERT OR REPLACE INTO image (task, run, reference, digest, platform, layers, recorded) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                arguments: [image.task, image.run, image.reference, image.digest, image.platform, layers, image.recorded.timeIntervalSince1970])
             try db.execute(sql: "DELETE FROM image_base WHERE task = ? AND run = ? AND digest = ?", arguments: [image.task, image.run, image.digest])
             var bases = image.buildTimeBases.map { (BaseScope.all, $0) }
             if let runtime = image.runtimeBase { bases.insert((.runtime, runtime), at: 0) }
@@ -386,6 +393,14 @@ public final class SQLiteStore: SlipwayStore {
     public func latestImage(ofTask task: String) async throws -> ImageRecord? {
         try await database.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM image WHERE task = ? ORDER BY recorded DESC, run DESC LIMIT 1", arguments: [task])
+            else { return nil }
+            return try Self.imageRecord(row, in: db)
+        }
+    }
+
+    public func image(digest: String) async throws -> ImageRecord? {
+        try await database.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM image WHERE digest = ? ORDER BY recorded DESC LIMIT 1", arguments: [digest])
             else { return nil }
             return try Self.imageRecord(row, in: db)
         }
@@ -436,7 +451,8 @@ public final class SQLiteStore: SlipwayStore {
             .map { BaseImage(reference: $0["reference"], digest: $0["base_digest"]) }
         return ImageRecord(
             task: task, run: run, reference: row["reference"], digest: digest, platform: row["platform"], runtimeBase: runtime,
-            buildTimeBases: buildTime, recorded: Date(timeIntervalSince1970: row["recorded"]))
+            buildTimeBases: buildTime, layers: try (row["layers"] as String?).map { try decoder.decode([LayerOrigin].self, from: Data($0.utf8)) },
+            recorded: Date(timeIntervalSince1970: row["recorded"]))
     }
 
     /// Dates as Foundation's own numbers, so an event reads back exactly as it was emitted.

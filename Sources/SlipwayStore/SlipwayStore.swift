@@ -74,6 +74,8 @@ public protocol SlipwayStore: Sendable {
     func latestImage(ofTask task: String) async throws -> ImageRecord?
     /// Each task's last recorded image, by task: the whole graph in one read.
     func latestImages() async throws -> [String: ImageRecord]
+    /// The latest record of the image with manifest digest `digest`, whichever task built it.
+    func image(digest: String) async throws -> ImageRecord?
 }
 
 extension SlipwayStore {
@@ -236,11 +238,13 @@ public struct ImageRecord: Sendable, Hashable, Codable {
     public var platform: String
     public var runtimeBase: BaseImage?
     public var buildTimeBases: [BaseImage]
+    /// Each layer's origin, bottom first (the build report's): what proves a rebase safe.
+    public var layers: [LayerOrigin]?
     public var recorded: Date
 
     public init(
         task: String, run: String, reference: String?, digest: String, platform: String, runtimeBase: BaseImage?, buildTimeBases: [BaseImage],
-        recorded: Date
+        layers: [LayerOrigin]? = nil, recorded: Date
     ) {
         self.task = task
         self.run = run
@@ -249,6 +253,7 @@ public struct ImageRecord: Sendable, Hashable, Codable {
         self.platform = platform
         self.runtimeBase = runtimeBase
         self.buildTimeBases = buildTimeBases
+        self.layers = layers
         self.recorded = recorded
     }
 }

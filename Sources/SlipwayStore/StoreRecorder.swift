@@ -103,9 +103,17 @@ public final class StoreRecorder: RunObserver {
             if case .array(let tags)? = outputs["tags"], case .string(let first)? = tags.first { reference = first }
             var platform = ""
             if case .string(let text)? = outputs["platform"] { platform = text }
+            var layers: [LayerOrigin]?
+            if case .array(let items)? = report["layers"] {
+                layers = items.compactMap { item in
+                    guard case .string(let kind)? = item["kind"], let origin = LayerOrigin.Kind(rawValue: kind), case .string(let digest)? = item["digest"]
+                    else { return nil }
+                    return LayerOrigin(kind: origin, digest: digest)
+                }
+            }
             images.append(ImageRecord(
                 task: task, run: event.run, reference: reference, digest: digest, platform: platform,
-                runtimeBase: base(report["runtime_base"]), buildTimeBases: buildTime, recorded: event.time))
+                runtimeBase: base(report["runtime_base"]), buildTimeBases: buildTime, layers: layers, recorded: event.time))
         }
         return images
     }

@@ -7,6 +7,7 @@ import SlipwayLua
 import SlipwayOCI
 import DockerfileBuilder
 import SlipwayServer
+import SlipwayStore
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -75,6 +76,7 @@ struct RunCommand: AsyncParsableCommand {
             services.registryClient = host.client()
             services.sourceDateEpoch = BuildRequest.sourceDateEpoch(in: ProcessInfo.processInfo.environment)
             services.notifier = WebhookNotifier()
+            services[BuildRecordsService.self] = StoreBuildRecords(store: try SQLiteStore.inStateDirectory(host.stateDirectory))
             let history = RunHistory.recorder(in: host.stateDirectory)
             let runner = PipelineRunner(
                 registry: registry,

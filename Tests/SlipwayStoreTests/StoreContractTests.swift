@@ -199,4 +199,16 @@ struct StoreContractTests {
         let latest = try #require(try await store.latestImage(ofTask: "app"))
         #expect(latest.digest == "sha256:a2" && latest.runtimeBase?.digest == "sha256:r1" && latest.buildTimeBases.isEmpty)
     }
+
+    @Test(arguments: implementations)
+    func layerOriginsAreFoundByImageDigest(_ implementation: Implementation) async throws {
+        let store = try implementation.make()
+        let origins = [LayerOrigin(kind: .base, digest: "sha256:l0"), LayerOrigin(kind: .copy, digest: "sha256:l1")]
+        try await store.recordImage(ImageRecord(
+            task: "app", run: "r1", reference: "reg/app:1", digest: "sha256:a1", platform: "linux/amd64",
+            runtimeBase: BaseImage(reference: "reg/base:1", digest: "sha256:b1"), buildTimeBases: [], layers: origins, recorded: Date()))
+        #expect(try await store.image(digest: "sha256:a1")?.layers == origins)
+        #expect(try await StoreBuildRecords(store: store).record(ofImage: "sha256:a1")?.layers == origins)
+        #expect(try await StoreBuildRecords(store: store).record(ofImage: "sha256:other") == nil)
+    }
 }

@@ -41,6 +41,8 @@ public enum ImageRebase {
         /// How many layers came from the new base, and how many of the image's were kept.
         public var baseLayers: Int
         public var keptLayers: Int
+        /// Each layer's origin in the result, bottom first: what makes it rebasable again.
+        public var origins: [LayerOrigin]
     }
 
     /// - Throws: ``RebaseRefusal`` naming the layer or platform and why, before anything is
@@ -97,6 +99,11 @@ public enum ImageRebase {
                 throw refuse(.layerRan(layer: baseCount + offset, detail: "'\(entry.createdBy ?? "an unrecorded step")'"))
             }
         }
+        let keptOrigins: [LayerOrigin]
+        switch proof {
+        case .origins(let origins): keptOrigins = Array(origins.dropFirst(baseCount))
+        case .history: keptOrigins = image.manifest.layers.dropFirst(baseCount).map { LayerOrigin(kind: .copy, digest: $0.digest.description) }
+        }
         // A COPY --chown by name looked the name up in the old base's /etc/passwd.
         if aligned {
             for (offset, entry) in above.enumerated() {
@@ -135,7 +142,8 @@ public enum ImageRebase {
         return Result(
             manifest: manifest, manifestData: manifestData,
             manifestDescriptor: Descriptor(mediaType: mediaType, digest: .sha256(of: manifestData), size: Int64(manifestData.count)),
-            config: configData, configDescriptor: configDescriptor, baseLayers: newBase.manifest.layers.count, keptLayers: kept.count)
+            config: configData, configDescriptor: configDescriptor, baseLayers: newBase.manifest.layers.count, keptLayers: kept.count,
+            origins: newBase.manifest.layers.map { LayerOrigin(kind: .base, digest: $0.digest.description) } + keptOrigins)
     }
 
     private static func object(_ data: Data, what: String) throws -> [String: Any] {

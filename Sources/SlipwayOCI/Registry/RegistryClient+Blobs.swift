@@ -93,18 +93,24 @@ extension RegistryClient {
         }
     }
 
+    /// Links a blob of repository `source` (same registry) into `reference`'s repository
+    /// without sending it. - Returns: false when the registry would not (it then starts a
+    /// normal upload, which is abandoned).
+    public func mountBlob(_ digest: Digest, from source: String, to reference: ImageReference) async throws -> Bool {
+        let url = "\(repositoryURL(reference))/blobs/uploads/?mount=\(digest)&from=\(source)"
+        let scopes = [Self.pushScope(reference.repository), Self.pullScope(source)]
+        let response = try await send(.POST, url, registry: reference.registry, scopes: scopes, retrying: false)
+        _ = try? await response.body.collect(upTo: 1 << 20)
+        return response.status == .created
+    }
+
     private func uploadOnce(
         _ descriptor: Descriptor, from store: ContentStore, to reference: ImageReference, mountFrom: [String]
     ) async throws -> UploadOutcome {
         let base = "\(scheme(for: reference.registry))://\(reference.apiHost)"
         let uploads = "\(repositoryURL(reference))/blobs/uploads/"
-        for source in mountFrom {
-            let url = "\(uploads)?mount=\(descriptor.digest)&from=\(source)"
-            let scopes = [Self.pushScope(reference.repository), Self.pullScope(source)]
-            let response = try await send(.POST, url, registry: reference.registry, scopes: scopes, retrying: false)
-            _ = try? await response.body.collect(upTo: 1 << 20)
-            if response.status == .created { return .mounted }
-            // 202: the registry started a normal upload instead; abandon it and start our own.
+        for source in mountFrom where try await mountBlob(descriptor.digest, from: source, to: reference) {
+            return .mounted
         }
         let start = try await send(.POST, uploads, registry: reference.registry, scopes: [Self.pushScope(reference.repository)], retrying: false)
         guard start.status == .accepted, var location = start.headers.first(name: "Location") else {

@@ -96,6 +96,7 @@ struct ServeCommand: AsyncParsableCommand {
             // what base-image triggers are for.
             services.basePolicy = .alwaysResolve
             services.notifier = WebhookNotifier()
+            services[BuildRecordsService.self] = StoreBuildRecords(store: store)
             let registry = self.registry
             let configuration = Server.Configuration(
                 host: bindHost, port: port,
