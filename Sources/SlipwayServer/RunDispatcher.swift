@@ -178,9 +178,20 @@ public actor RunDispatcher {
             var facts = await configuration.facts()
             facts.merge(request.facts) { _, event in event }
             facts["task"] = request.task
-            let info = RunInfo(id: request.id, trigger: request.trigger, facts: facts, values: TaskEvaluator.merge(record.values, request.values))
+            var info = RunInfo(id: request.id, trigger: request.trigger, facts: facts, values: TaskEvaluator.merge(record.values, request.values))
             let task = try evaluator.evaluate(record, run: info)
-            let (pipeline, messages, secrets) = try await task.prepare(run: info, secrets: configuration.secrets)
+            var (pipeline, messages, secrets) = try await task.prepare(run: info, secrets: configuration.secrets)
+            if request.trigger == "base_image", let strategy = request.facts["strategy"], strategy != "rebuild" {
+                // A patch strategy: the task's pipeline, or a rebase of its last image.
+                let decision = PatchDecision.decide(facts: request.facts, image: try await store.latestImage(ofTask: request.task))
+                guard decision.action != .refuse else {
+                    throw ServerError(.failed, "base_image strategy rebase: the last image cannot be rebased: \(decision.reason)")
+                }
+                messages.append(LogLine(step: nil, level: .info, text: "patch decision: \(decision.action.rawValue), as \(decision.reason)"))
+                info.facts["patch"] = decision.action.rawValue
+                info.facts["patch_reason"] = decision.reason
+                pipeline = decision.pipeline(replacing: pipeline, task: request.task)
+            }
             let recorder = StoreRecorder(store: store)
             let runner = PipelineRunner(
                 registry: evaluator.registry,

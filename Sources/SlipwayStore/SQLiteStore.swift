@@ -82,6 +82,7 @@ public final class SQLiteStore: SlipwayStore {
         migrator.registerMigration("v4: layer origins of images") { db in
             try db.execute(sql: """
                 ALTER TABLE image ADD COLUMN layers TEXT;
+                ALTER TABLE image ADD COLUMN tags TEXT;
                 CREATE INDEX image_digest ON image(digest, recorded);
                 """)
         }
@@ -375,10 +376,11 @@ public final class SQLiteStore: SlipwayStore {
 
     public func recordImage(_ image: ImageRecord) async throws {
         let layers = try image.layers.map { String(decoding: try Self.encoder.encode($0), as: UTF8.self) }
+        let tags = String(decoding: try Self.encoder.encode(image.tags), as: UTF8.self)
         try await database.write { db in
             try db.execute(
-                sql: "INSERT OR REPLACE INTO image (task, run, reference, digest, platform, layers, recorded) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                arguments: [image.task, image.run, image.reference, image.digest, image.platform, layers, image.recorded.timeIntervalSince1970])
+                sql: "INSERT OR REPLACE INTO image (task, run, reference, digest, platform, layers, tags, recorded) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                arguments: [image.task, image.run, image.reference, image.digest, image.platform, layers, tags, image.recorded.timeIntervalSince1970])
             try db.execute(sql: "DELETE FROM image_base WHERE task = ? AND run = ? AND digest = ?", arguments: [image.task, image.run, image.digest])
             var bases = image.buildTimeBases.map { (BaseScope.all, $0) }
             if let runtime = image.runtimeBase { bases.insert((.runtime, runtime), at: 0) }
@@ -452,6 +454,7 @@ public final class SQLiteStore: SlipwayStore {
         return ImageRecord(
             task: task, run: run, reference: row["reference"], digest: digest, platform: row["platform"], runtimeBase: runtime,
             buildTimeBases: buildTime, layers: try (row["layers"] as String?).map { try decoder.decode([LayerOrigin].self, from: Data($0.utf8)) },
+            tags: try (row["tags"] as String?).map { try decoder.decode([String].self, from: Data($0.utf8)) } ?? [],
             recorded: Date(timeIntervalSince1970: row["recorded"]))
     }
 

@@ -240,11 +240,13 @@ public struct ImageRecord: Sendable, Hashable, Codable {
     public var buildTimeBases: [BaseImage]
     /// Each layer's origin, bottom first (the build report's): what proves a rebase safe.
     public var layers: [LayerOrigin]?
+    /// Every tag the image was given (`reference` is the first).
+    public var tags: [String]
     public var recorded: Date
 
     public init(
         task: String, run: String, reference: String?, digest: String, platform: String, runtimeBase: BaseImage?, buildTimeBases: [BaseImage],
-        layers: [LayerOrigin]? = nil, recorded: Date
+        layers: [LayerOrigin]? = nil, tags: [String] = [], recorded: Date
     ) {
         self.task = task
         self.run = run
@@ -254,6 +256,7 @@ public struct ImageRecord: Sendable, Hashable, Codable {
         self.runtimeBase = runtimeBase
         self.buildTimeBases = buildTimeBases
         self.layers = layers
+        self.tags = tags
         self.recorded = recorded
     }
 }

@@ -99,8 +99,9 @@ public final class StoreRecorder: RunObserver {
             }
             var buildTime: [BaseImage] = []
             if case .array(let items)? = report["build_time_bases"] { buildTime = items.compactMap { base($0) } }
-            var reference: String?
-            if case .array(let tags)? = outputs["tags"], case .string(let first)? = tags.first { reference = first }
+            var tags: [String] = []
+            if case .array(let items)? = outputs["tags"] { tags = items.compactMap { if case .string(let tag) = $0 { tag } else { nil } } }
+            let reference = tags.first
             var platform = ""
             if case .string(let text)? = outputs["platform"] { platform = text }
             var layers: [LayerOrigin]?
@@ -113,7 +114,7 @@ public final class StoreRecorder: RunObserver {
             }
             images.append(ImageRecord(
                 task: task, run: event.run, reference: reference, digest: digest, platform: platform,
-                runtimeBase: base(report["runtime_base"]), buildTimeBases: buildTime, layers: layers, recorded: event.time))
+                runtimeBase: base(report["runtime_base"]), buildTimeBases: buildTime, layers: layers, tags: tags, recorded: event.time))
         }
         return images
     }

@@ -24,6 +24,9 @@ struct ShippedRecipeTests {
         "rebuild-on-base.lua": [
             "--set", "context=Recipes/examples/busybox-app", "--set", "base=registry.example.com/busybox:1", "--set", "image=registry.example.com/greet:1",
         ],
+        "patch-on-base-update.lua": [
+            "--set", "context=Recipes/examples/busybox-app", "--set", "base=registry.example.com/busybox:1", "--set", "image=registry.example.com/greet:1",
+        ],
     ]
 
     @Test(arguments: recipes)

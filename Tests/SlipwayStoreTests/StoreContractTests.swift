@@ -206,8 +206,10 @@ struct StoreContractTests {
         let origins = [LayerOrigin(kind: .base, digest: "sha256:l0"), LayerOrigin(kind: .copy, digest: "sha256:l1")]
         try await store.recordImage(ImageRecord(
             task: "app", run: "r1", reference: "reg/app:1", digest: "sha256:a1", platform: "linux/amd64",
-            runtimeBase: BaseImage(reference: "reg/base:1", digest: "sha256:b1"), buildTimeBases: [], layers: origins, recorded: Date()))
+            runtimeBase: BaseImage(reference: "reg/base:1", digest: "sha256:b1"), buildTimeBases: [], layers: origins,
+            tags: ["reg/app:1", "reg/app:latest"], recorded: Date()))
         #expect(try await store.image(digest: "sha256:a1")?.layers == origins)
+        #expect(try await store.image(digest: "sha256:a1")?.tags == ["reg/app:1", "reg/app:latest"])
         #expect(try await StoreBuildRecords(store: store).record(ofImage: "sha256:a1")?.layers == origins)
         #expect(try await StoreBuildRecords(store: store).record(ofImage: "sha256:other") == nil)
     }

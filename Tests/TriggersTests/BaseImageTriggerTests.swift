@@ -27,13 +27,15 @@ struct BaseImageTriggerTests {
     }
 
     @Test func aNewRuntimeDigestIsOneEvent() async throws {
-        let trigger = try BaseImageTrigger(configuration: .init(scope: nil))
+        let trigger = try BaseImageTrigger(configuration: .init(scope: nil, strategy: nil))
         let platforms = LockedPlatforms()
         let unchanged = context(current: ["r.test/os:1": "sha256:old", "r.test/sdk:1": "sha256:sdk2"], platform: platforms)
         #expect(try await trigger.check(after: nil, in: unchanged).isEmpty, "runtime scope ignores the build-time base")
         let moved = context(current: ["r.test/os:1": "sha256:new"], platform: platforms)
         let events = try await trigger.check(after: nil, in: moved)
-        #expect(events.map(\.facts) == [["base_image": "r.test/os:1", "base_digest": "sha256:new", "base_previous_digest": "sha256:old"]])
+        #expect(events.map(\.facts) == [[
+            "base_image": "r.test/os:1", "base_digest": "sha256:new", "base_previous_digest": "sha256:old", "base_scope": "runtime", "strategy": "rebuild",
+        ]])
         #expect(try await trigger.check(after: events[0].version, in: moved).isEmpty, "the same digest is not reported twice")
         #expect(platforms.all == ["linux/arm64/v8"], "bases are resolved for the recorded image's platform")
         let gone = context(current: [:], platform: platforms)
@@ -41,9 +43,11 @@ struct BaseImageTriggerTests {
     }
 
     @Test func allScopeWatchesBuildTimeBases() async throws {
-        let trigger = try BaseImageTrigger(configuration: .init(scope: "all"))
+        let trigger = try BaseImageTrigger(configuration: .init(scope: "all", strategy: "auto"))
         let events = try await trigger.check(after: nil, in: context(current: ["r.test/os:1": "sha256:old", "r.test/sdk:1": "sha256:sdk2"], platform: LockedPlatforms()))
         #expect(events.first?.facts["base_image"] == "r.test/sdk:1")
-        #expect(throws: ConfigurationError.self) { try BaseImageTrigger(configuration: .init(scope: "everything")) }
+        #expect(events.first?.facts["base_scope"] == "build" && events.first?.facts["strategy"] == "auto")
+        #expect(throws: ConfigurationError.self) { try BaseImageTrigger(configuration: .init(scope: "everything", strategy: nil)) }
+        #expect(throws: ConfigurationError.self) { try BaseImageTrigger(configuration: .init(scope: nil, strategy: "patch")) }
     }
 }
