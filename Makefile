@@ -1,7 +1,7 @@
 # The two commands a newcomer needs: `make demo` and `make test`.
 SWIFT ?= swift
 
-.PHONY: setup build test demo bench measure-serve conformance check-bridge clean
+.PHONY: setup build test demo bench measure-serve measure-patch conformance check-bridge clean
 
 setup:
 	@bash Scripts/setup.sh
@@ -27,6 +27,11 @@ bench: setup
 measure-serve: setup
 	$(SWIFT) build --product slipway
 	@python3 Scripts/measure-serve.py
+
+# Not part of the tests: 1000 COPY-only images rebased and pushed after one base push.
+measure-patch: setup
+	$(SWIFT) build --product slipway
+	@python3 Scripts/measure-patch.py
 
 # Not part of the tests: BuildKit's parser and lexer tables against ours, from a BuildKit
 # clone you name (BUILDKIT=path/to/buildkit.git); nothing of theirs is kept here.
