@@ -115,7 +115,7 @@ let package = Package(
 
         .target(
             name: "Patching",
-            dependencies: ["SlipwayKernel", "SlipwayOCI", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["SlipwayKernel", "SlipwayOCI", "SlipwayRuntime", .product(name: "Logging", package: "swift-log")],
             path: "Plugins/Patching", swiftSettings: strict),
 
         .target(

@@ -8,6 +8,9 @@ public struct ContainerMount: Sendable, Hashable {
         case bind(URL, readOnly: Bool)
         /// A fresh tmpfs; `size` in bytes when limited.
         case tmpfs(size: Int64?)
+        /// Another root, bound read-write where device nodes work (a package's scripts need
+        /// /dev/null there); which devices may be opened is still the container's device rule.
+        case root(URL)
     }
 
     /// The path inside the container; resolved inside its root by runc (securejoin).
@@ -30,6 +33,8 @@ public struct ContainerMount: Sendable, Hashable {
         switch source {
         case .bind(let url, let readOnly):
             RuntimeSpec.Mount(destination: target, type: "bind", source: url.path, options: ["rbind", readOnly ? "ro" : "rw", "nosuid", "nodev"])
+        case .root(let url):
+            RuntimeSpec.Mount(destination: target, type: "bind", source: url.path, options: ["rbind", "rw", "nosuid"])
         case .tmpfs(let size):
             RuntimeSpec.Mount(
                 destination: target, type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "mode=1777"] + (size.map { ["size=\($0)"] } ?? []))

@@ -23,6 +23,23 @@ public struct ContainerRequest: Sendable {
     public var privileged = false
     /// The run the container belongs to, recorded in its bundle for the next start's clean-up.
     public var runID: String?
+    /// Another image's layers, mounted read-write at a path of the container (an overlay of
+    /// their own). When set, the container's changes are what was written there, and what the
+    /// process wrote in its own root is dropped: how a tooling image's package manager patches
+    /// an image that has none.
+    public var target: Target?
+
+    public struct Target: Sendable {
+        /// Unpacked layers in overlay form, bottom first.
+        public var lowers: [URL]
+        /// Where they appear in the container (absolute).
+        public var path: String
+
+        public init(lowers: [URL], path: String) {
+            self.lowers = lowers
+            self.path = path
+        }
+    }
 
     public init(
         lowers: [URL], command: [String], environment: [String] = [], workingDirectory: String = "/", user: String = "",

@@ -70,6 +70,24 @@ public struct ContainerRuntime: Sendable {
             try? FileManager.default.removeItem(at: bundle)
             throw error
         }
+        var request = request
+        var target: OverlayMount?
+        if let wanted = request.target {
+            let root = bundle.appendingPathComponent("target")
+            do {
+                for name in ["target", "target-upper", "target-work"] {
+                    try FileManager.default.createDirectory(at: bundle.appendingPathComponent(name), withIntermediateDirectories: true)
+                }
+                target = try OverlayMount.mount(
+                    lowers: wanted.lowers, upper: bundle.appendingPathComponent("target-upper"), work: bundle.appendingPathComponent("target-work"),
+                    target: root, links: bundle.appendingPathComponent("tl"))
+            } catch {
+                overlay.unmount()
+                try? FileManager.default.removeItem(at: bundle)
+                throw error
+            }
+            request.mounts.insert(ContainerMount(target: wanted.path, source: .root(root)), at: 0)
+        }
         do {
             let tree = DirectoryTree(root: rootfs)
             let created = try prepareMountPoints(tree, request: request)
@@ -81,8 +99,9 @@ public struct ContainerRuntime: Sendable {
             let ended = RunningContainer.ExitFlag()
             let exit = try launch(id: String(id), bundle: bundle, ended: ended, output: output)
             return RunningContainer(
-                id: String(id), bundle: bundle, runtime: self, overlay: overlay, mountPoints: created, exit: exit, ended: ended)
+                id: String(id), bundle: bundle, runtime: self, overlay: overlay, target: target, mountPoints: created, exit: exit, ended: ended)
         } catch {
+            target?.unmount()
             overlay.unmount()
             try? FileManager.default.removeItem(at: bundle)
             throw error
@@ -110,8 +129,10 @@ public struct ContainerRuntime: Sendable {
                     continue
                 }
                 runtime.deleteState(of: name)
-                let rootfs = bundle.appendingPathComponent("rootfs")
-                if umount2(rootfs.path, 0) != 0 { _ = umount2(rootfs.path, Int32(MNT_DETACH)) }
+                for mount in ["target", "rootfs"] {
+                    let path = bundle.appendingPathComponent(mount).path
+                    if umount2(path, 0) != 0 { _ = umount2(path, Int32(MNT_DETACH)) }
+                }
                 try? FileManager.default.removeItem(at: bundle)
                 try? FileManager.default.removeItem(at: runtime.bundles.appendingPathComponent(name + ".changes"))
                 removed.append(name)

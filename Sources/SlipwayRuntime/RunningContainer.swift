@@ -12,6 +12,8 @@ public final class RunningContainer: Sendable {
     let bundle: URL
     let runtime: ContainerRuntime
     private let overlay: OverlayMount
+    /// The request's ``ContainerRequest/target``, whose changes are the container's.
+    private let target: OverlayMount?
     /// Mount points made in the root for this run only, taken out of the changes.
     private let mountPoints: [String]
     private let exit: Task<Int32, any Error>
@@ -28,9 +30,10 @@ public final class RunningContainer: Sendable {
     var pidFile: URL { bundle.appendingPathComponent("init.pid") }
 
     init(
-        id: String, bundle: URL, runtime: ContainerRuntime, overlay: OverlayMount, mountPoints: [String], exit: Task<Int32, any Error>,
-        ended: ExitFlag
+        id: String, bundle: URL, runtime: ContainerRuntime, overlay: OverlayMount, target: OverlayMount? = nil, mountPoints: [String],
+        exit: Task<Int32, any Error>, ended: ExitFlag
     ) {
+        self.target = target
         self.ended = ended
         self.id = id
         self.bundle = bundle
@@ -107,6 +110,7 @@ public final class RunningContainer: Sendable {
             return !done
         }) else { return }
         overlay.unmount()
+        target?.unmount()
         let (runtime, id, bundle) = (self.runtime, self.id, self.bundle)
         await BlockingWork.run {
             runtime.deleteState(of: id)
@@ -118,9 +122,10 @@ public final class RunningContainer: Sendable {
     /// devices), moved out of the bundle, which is then removed. The caller owns the folder.
     public func takeChanges() async throws -> URL {
         overlay.unmount()
-        removeMountPoints()
+        target?.unmount()
+        if target == nil { removeMountPoints() }
         let changes = runtime.bundles.appendingPathComponent(id + ".changes")
-        guard rename(overlay.upper.path, changes.path) == 0 else {
+        guard rename((target ?? overlay).upper.path, changes.path) == 0 else {
             let reason = String(cString: strerror(errno))
             await remove()
             throw RuntimeError.setup("cannot keep the container's changes: \(reason)")
