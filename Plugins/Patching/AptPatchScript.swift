@@ -17,6 +17,9 @@ enum AptPatchScript {
         T=/target
         W=/.slipway-patch
         A=/tmp/slipway-apt
+        if [ ! -f "$T/var/lib/dpkg/status" ] && [ -f "$T/lib/apk/db/installed" ]; then
+          echo "SLIPWAY-ERROR it is an Alpine (apk) image; only Debian and Ubuntu (dpkg and apt) images are patched so far"; exit 3
+        fi
         [ -f "$T/var/lib/dpkg/status" ] || { echo "SLIPWAY-ERROR the image has no dpkg status (/var/lib/dpkg/status): it is not a Debian or Ubuntu image"; exit 3; }
         command -v apt-get >/dev/null 2>&1 || { echo "SLIPWAY-ERROR the tooling image has no apt-get"; exit 3; }
         mkdir -p "$A/lists/partial" "$A/archives/partial" "$A/none"

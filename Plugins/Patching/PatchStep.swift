@@ -85,10 +85,11 @@ public struct PatchStep: PluginKind, StepRunner {
         let step = context.stepID
         func fail(_ message: String) -> StepFailure { StepFailure(step: step, message: message) }
 
+        // The report is read and checked before anything is fetched.
+        let packages = try report.map { try Self.packages(inReport: $0, logger: context.logger, step: step) }
         let target = try await PatchedImage.pull(image, store: store, client: client, step: step)
         var tool = target
         if let tooling { tool = try await PatchedImage.pull(tooling, store: store, client: client, step: step) }
-        let packages = try report.map { try Self.packages(inReport: $0, logger: context.logger, step: step) }
 
         let state = StateDirectory(of: store)
         let scratch = state.scratch.appendingPathComponent("patch-\(UUID().uuidString.prefix(8))")

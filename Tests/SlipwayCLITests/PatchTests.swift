@@ -16,12 +16,8 @@ struct PatchTests {
         "deb http://deb.debian.org/debian-security bookworm-security main",
     ]
 
-    static let patchRecipe = """
-        local sources = { \(sources.map { "\"\($0)\"" }.joined(separator: ", ")) }
-        local tags = values.tag and { values.tag } or nil
-        return pipeline { steps = { patch { id = "patch", image = values.image, sources = sources, report = values.report, tags = tags,
-                                            tag_policy = values.policy } } }
-        """
+    /// The shipped nightly recipe, with this machine's mirror as its sources.
+    static let patchRecipe = CLITests.root.appendingPathComponent("Recipes/nightly-os-patch.lua").path
 
     static let listRecipe = """
         return pipeline { steps = { cmd { id = "list", image = values.image, pull = true, args = { "dpkg-query", "-W", "-f", "${Package} ${Version}\\n" } } } }
@@ -29,14 +25,22 @@ struct PatchTests {
 
     func run(_ recipe: String, _ values: [String: String], state: URL) async throws -> CommandRunner.Result {
         let sets = values.sorted { $0.key < $1.key }.flatMap { ["--set", "\($0.key)=\($0.value)"] }
-        return try await slipway.run(["run", try Scratch.recipe(recipe), "--state-dir", state.path] + sets)
+        let file = recipe.hasSuffix(".lua") ? recipe : try Scratch.recipe(recipe)
+        return try await slipway.run(["run", file, "--state-dir", state.path] + sets)
+    }
+
+    func patch(_ values: [String: String], state: URL) async throws -> CommandRunner.Result {
+        let sources = try Scratch.files(["sources.json": "{\"sources\": [\(Self.sources.map { "\"\($0)\"" }.joined(separator: ", "))]}"], label: "patch-sources")
+        let sets = values.sorted { $0.key < $1.key }.flatMap { ["--set", "\($0.key)=\($0.value)"] }
+        return try await slipway.run(
+            ["run", Self.patchRecipe, "--state-dir", state.path, "--values", sources.appendingPathComponent("sources.json").path] + sets)
     }
 
     /// `upgraded NAME FROM → TO` lines of a patch run.
     static func upgrades(in log: String) -> [String: String] {
         var found: [String: String] = [:]
         for line in log.split(separator: "\n") {
-            guard let range = line.range(of: "[patch] upgraded ") else { continue }
+            guard let range = line.range(of: "[patch-1] upgraded ") else { continue }
             let words = line[range.upperBound...].split(separator: " ")
             if words.count == 4 { found[String(words[0])] = String(words[3]) }
         }
@@ -70,7 +74,7 @@ struct PatchTests {
         #expect(base.status == 0, "\(base.stderr)")
         let before = try await installed(image, state: state)
 
-        let patched = try await run(Self.patchRecipe, ["image": image], state: state)
+        let patched = try await patch(["images": image], state: state)
         #expect(patched.status == 0, "\(patched.stderr)")
         let upgrades = Self.upgrades(in: patched.stderr)
         #expect(!upgrades.isEmpty, "bookworm main has packages that -updates or -security upgrade: \(patched.stderr)")
@@ -86,7 +90,7 @@ struct PatchTests {
         #expect(config.contains("slipway patch: apt-get upgrade "))
 
         // Patched again: nothing to do, nothing pushed.
-        let again = try await run(Self.patchRecipe, ["image": "\(image)-patched"], state: state)
+        let again = try await patch(["images": "\(image)-patched"], state: state)
         #expect(again.status == 0, "\(again.stderr)")
         #expect(again.stderr.contains("nothing to update; no new image, nothing pushed"), "\(again.stderr)")
         #expect((try? await Shell.run("skopeo", ["inspect", "--tls-verify=false", "--raw", "docker://\(image)-patched-patched"])) == nil)
@@ -101,7 +105,7 @@ struct PatchTests {
                   {"VulnerabilityID": "CVE-0000-0003", "PkgName": "\(chosen)", "FixedVersion": ""}]}]}
                 """,
         ], label: "patch-report").appendingPathComponent("trivy.json")
-        let one = try await run(Self.patchRecipe, ["image": image, "report": report.path, "policy": "increment"], state: state)
+        let one = try await patch(["images": image, "report": report.path, "tag_policy": "increment"], state: state)
         #expect(one.status == 0, "\(one.stderr)")
         let only = Self.upgrades(in: one.stderr)
         #expect(only[chosen] == upgrades[chosen], "\(one.stderr)")
@@ -114,10 +118,21 @@ struct PatchTests {
 
     @Test func refusalsNameWhatIsWrong() async throws {
         let state = Scratch.location("patch-refusals")
-        let bad = try await run(Self.patchRecipe, ["image": "registry.invalid/app:1", "policy": "sometimes"], state: state)
+        let bad = try await patch(["images": "registry.invalid/app:1", "tag_policy": "sometimes"], state: state)
         #expect(bad.status != 0 && bad.stderr.contains("tag_policy") && bad.stderr.contains("'sometimes' is not a tag policy"), "\(bad.stderr)")
         let report = try Scratch.files(["r.json": #"{"Results": [{"Vulnerabilities": [{"PkgName": "libc6; touch /pwned", "FixedVersion": "2"}]}]}"#], label: "bad-report")
-        let hostile = try await run(Self.patchRecipe, ["image": "127.0.0.1:1/app:1", "report": report.appendingPathComponent("r.json").path], state: state)
+        let hostile = try await patch(["images": "127.0.0.1:1/app:1", "report": report.appendingPathComponent("r.json").path], state: state)
         #expect(hostile.status != 0)
+        #expect(hostile.stderr.contains("'libc6; touch /pwned'") && hostile.stderr.contains("is not a package name"), "\(hostile.stderr)")
+
+        // Not a Debian image: refused with what it lacks, nothing pushed.
+        try Prerequisites.require(["runc", "docker-registry"])
+        let registry = try await RegistryHarness.start()
+        defer { registry.stop() }
+        let busybox = "\(registry.address)/os/busybox:1"
+        let built = try await slipway.run(["build", "-t", busybox, try BusyboxImage.context().path], environment: ["SLIPWAY_STATE_DIR": state.path])
+        #expect(built.status == 0, "\(built.stderr)")
+        let foreign = try await patch(["images": busybox], state: state)
+        #expect(foreign.status != 0 && foreign.stderr.contains("the image has no dpkg status"), "\(foreign.stderr)")
     }
 }

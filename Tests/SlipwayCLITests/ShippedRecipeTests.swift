@@ -24,6 +24,7 @@ struct ShippedRecipeTests {
         "rebuild-on-base.lua": [
             "--set", "context=Recipes/examples/busybox-app", "--set", "base=registry.example.com/busybox:1", "--set", "image=registry.example.com/greet:1",
         ],
+        "nightly-os-patch.lua": ["--set", "images=registry.example.com/mirror/nginx:1,registry.example.com/mirror/redis:7"],
         "patch-on-base-update.lua": [
             "--set", "context=Recipes/examples/busybox-app", "--set", "base=registry.example.com/busybox:1", "--set", "image=registry.example.com/greet:1",
         ],
