@@ -8,8 +8,9 @@
 #  5. build the app again: same digest, nothing uploaded;
 #  6. a multi-step run: build, start the app as a service, test it from another container over
 #     the run network, push only when the test passes (and not when it fails);
-#  7. automatic builds: `slipway serve` watches a task built on the base; a new base pushed by
-#     hand reaches it as the registry's notification, and the app is rebuilt and pushed unasked.
+#  7. automatic builds and patching: `slipway serve` watches two tasks built on the base
+#     (strategy auto); a new base pushed by hand reaches it as the registry's notification: the
+#     app with a RUN layer is rebuilt, the COPY-only site is rebased in the registry, unasked.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 slipway="$PWD/.build/debug/slipway"
@@ -99,34 +100,45 @@ echo "== automatic builds: slipway serve --listen 127.0.0.1:$serve_port (the reg
 "$slipway" serve --listen "127.0.0.1:$serve_port" > "$work/serve.log" 2>&1 &
 serve_pid=$!
 for _ in $(seq 100); do grep -q "listening on" "$work/serve.log" 2>/dev/null && break; sleep 0.1; done
-echo "== slipway task create --file Recipes/rebuild-on-base.lua --set name=greet …   (rebuild greet whenever its base moves)"
-"$slipway" task create --file Recipes/rebuild-on-base.lua --set name=greet --set "context=$PWD/Recipes/examples/busybox-app" \
+echo "== slipway task create --file Recipes/patch-on-base-update.lua … for greet and site   (patch both whenever their base moves)"
+site="127.0.0.1:$port/demo/site:1"
+"$slipway" task create --file Recipes/patch-on-base-update.lua --set name=greet --set "context=$PWD/Recipes/examples/busybox-app" \
   --set "base=$base" --set "image=$app"
-echo "== slipway task run greet --wait   (built once by hand, so Slipway knows what greet is built on)"
+"$slipway" task create --file Recipes/patch-on-base-update.lua --set name=site --set "context=$PWD/Recipes/examples/busybox-site" \
+  --set "base=$base" --set "image=$site"
+echo "== slipway task run greet|site --wait   (built once by hand, so Slipway knows what each is built on, layer by layer)"
 "$slipway" task run greet --wait > "$work/first-run.log"
 tail -n 2 "$work/first-run.log"
+"$slipway" task run site --wait > "$work/first-site.log"
+tail -n 2 "$work/first-site.log"
 echo "== slipway deps"
 "$slipway" deps
 echo
-echo "== a new base: one more file in it, built and pushed by hand; nobody tells greet"
+echo "== a new base: one more file in it, built and pushed by hand; nobody tells greet or site"
 echo "Built by the Slipway demo." > "$work/base/etc/motd"
 "$slipway" build -t "$base" "$work/base" 2>&1 | tail -n 1
-echo "== waiting for serve: notification → HEAD confirms the new digest → greet rebuilt and pushed"
-rebuilt=""
+echo "== waiting for serve: notification → HEAD confirms the new digest → greet rebuilt (it has RUN layers), site rebased"
+patched_run() {
+  "$slipway" runs --task "$1" --status succeeded --json | python3 -c 'import json,sys; print(next((r["id"] for r in json.load(sys.stdin) if r.get("trigger") == "base_image"), ""))'
+}
+rebuilt="" rebased=""
 for _ in $(seq 300); do
-  rebuilt=$("$slipway" runs --task greet --status succeeded --json | python3 -c 'import json,sys; print(next((r["id"] for r in json.load(sys.stdin) if r.get("trigger") == "base_image"), ""))')
-  [ -n "$rebuilt" ] && break
+  rebuilt=$(patched_run greet)
+  rebased=$(patched_run site)
+  [ -n "$rebuilt" ] && [ -n "$rebased" ] && break
   sleep 0.2
 done
-if [ -z "$rebuilt" ]; then
-  echo "demo: greet was not rebuilt after its base moved; serve's log:" >&2
+if [ -z "$rebuilt" ] || [ -z "$rebased" ]; then
+  echo "demo: greet or site was not patched after their base moved; serve's log:" >&2
   cat "$work/serve.log" >&2
   exit 1
 fi
-"$slipway" runs --task greet
-echo "== slipway logs $rebuilt"
-"$slipway" logs "$rebuilt" | grep -E "\[run\]|built |pushed|digest" || true
-echo "== slipway deps   (greet now records the new base digest)"
+"$slipway" runs
+echo "== slipway logs $rebuilt   (greet)"
+"$slipway" logs "$rebuilt" | grep -E "patch decision|\[run\]|built |pushed" || true
+echo "== slipway logs $rebased   (site)"
+"$slipway" logs "$rebased" | grep -E "patch decision|\[run\]|rebased" || true
+echo "== slipway deps   (greet and site now record the new base digest)"
 "$slipway" deps
 kill -TERM "$serve_pid" && wait "$serve_pid" 2>/dev/null
 serve_pid=""

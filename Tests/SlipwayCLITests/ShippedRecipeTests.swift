@@ -100,6 +100,20 @@ struct ShippedRecipeTests {
         for layer in manifest.layers { try LayerExtractor(limits: .init(allowDevices: true)).extract(store.blobURL(layer.digest), into: root) }
         let built = try String(contentsOf: root.appendingPathComponent("var/lib/greet/built.txt"), encoding: .utf8)
         #expect(built == "hello from app at build time, in /app\n")
+
+        // The COPY-only site the demo rebases: it serves its page with the base's httpd.
+        let site = try await CommandRunner.slipway().run(
+            ["run", "Recipes/patch-on-base-update.lua", "--set", "context=Recipes/examples/busybox-site", "--set", "base=\(base)",
+             "--set", "image=\(registry.address)/site:1"],
+            in: Self.root, environment: env)
+        #expect(site.status == 0, "\(site.stderr)")
+        let served = try await CommandRunner.slipway().run(
+            ["run", try Scratch.recipe("""
+                local web = cmd { id = "web", image = "\(registry.address)/site:1", detach = true }
+                return pipeline { steps = { web, cmd { id = "get", image = "\(base)", after = { web }, args = { "sh", "-c", "sleep 0.5; wget -qO- http://web:8080/" } } } }
+                """)],
+            in: Self.root, environment: env)
+        #expect(served.status == 0 && served.stderr.contains("Served from a rebased image"), "\(served.stderr)")
     }
 
     @Test func aRecipeWithoutItsValuesSaysWhatIsMissing() async throws {
