@@ -26,6 +26,9 @@ packages=(
   git             # Git build contexts (and the tests' git daemon)
   ca-certificates # https Git and tarball contexts
   mmdebstrap      # makes the tests' real Debian bookworm base from the apt mirror (Scripts/debian-base.sh)
+  graphviz        # dot: the dashboard's step and dependency graphs, drawn as SVG by serve
+  chromium        # headless, the browser the dashboard tests drive (DevTools protocol over a pipe)
+  fonts-dejavu-core # the fonts the dashboard's pictures and screenshots are drawn with
 )
 
 if ! command -v swift >/dev/null 2>&1; then

@@ -31,6 +31,7 @@ public struct PipelineRunner: Sendable {
         events.emit(.runQueued) {
             $0.pipeline = pipeline.name
             $0.steps = pipeline.steps.count
+            $0.graph = Dictionary(pipeline.steps.map { ($0.id.rawValue, $0.dependencies.map(\.rawValue)) }) { first, _ in first }
         }
         for line in messages { log.write(line) }
 

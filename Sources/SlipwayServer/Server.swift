@@ -73,7 +73,8 @@ public struct Server: Sendable {
         await dispatcher.onFinished { _, report in await supervisor.runFinished(report) }
         let api = ServerAPI(
             store: store, evaluator: evaluator, dispatcher: dispatcher, supervisor: supervisor, hub: hub, apiToken: configuration.apiToken,
-            webhookSecret: configuration.webhookSecret, registryHookToken: configuration.registryHookToken)
+            webhookSecret: configuration.webhookSecret, registryHookToken: configuration.registryHookToken,
+            dashboardAccess: DashboardAccess(apiToken: configuration.apiToken))
         var quiet = logger
         quiet.logLevel = .warning
         let app = Application(

@@ -20,6 +20,8 @@ struct ServerAPI {
     let webhookSecret: String?
     /// Required on `/hooks/registry` when set (`Authorization: Bearer …` or `?token=`).
     let registryHookToken: String?
+    /// Who may use the dashboard, and its CSRF token (one per server start).
+    let dashboardAccess: DashboardAccess
 
     func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
@@ -70,6 +72,7 @@ struct ServerAPI {
         router.post("hooks/git/:task") { request, context in try await answer { try await gitHook(request, task: try context.parameters.require("task")) } }
         router.post("hooks/registry") { request, _ in try await answer { try await registryHook(request) } }
         router.get("healthz") { _, _ in try JSONBody.response(API.HookAnswer(result: "ok", runs: [])) }
+        Dashboard(api: self, access: dashboardAccess).register(on: router)
         return router
     }
 
@@ -86,7 +89,7 @@ struct ServerAPI {
 
     // MARK: Tasks
 
-    private func view(of record: TaskRecord, detailed: Bool) async -> API.TaskView {
+    func view(of record: TaskRecord, detailed: Bool) async -> API.TaskView {
         var view = API.TaskView(
             name: record.name, format: record.format, enabled: record.enabled, created: record.created, updated: record.updated, triggers: [])
         do {
@@ -194,7 +197,7 @@ struct ServerAPI {
 
     /// The run's events after `?after=N`: a JSON array, or with `?follow=1` (or `Accept:
     /// text/event-stream`) a Server-Sent Events stream that goes on until the run ends.
-    private func events(_ request: Request, run id: String) async throws -> Response {
+    func events(_ request: Request, run id: String) async throws -> Response {
         let parameters = request.uri.queryParameters
         let after = parameters["after"].flatMap { Int(String($0)) } ?? 0
         let follow = parameters["follow"].map { $0 == "1" || $0 == "true" } ?? false

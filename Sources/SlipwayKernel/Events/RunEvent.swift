@@ -32,6 +32,8 @@ public struct RunEvent: Sendable, Hashable, Codable {
     /// run.queued: the pipeline's name and how many steps it has.
     public var pipeline: String?
     public var steps: Int?
+    /// `run.queued`: each step's id and the steps it waits for (the pipeline's graph).
+    public var graph: [String: [String]]?
     /// step.*, and log and progress lines a step wrote (nil: the run itself).
     public var step: StepID?
     /// step.queued: the step's plugin kind.
@@ -68,7 +70,7 @@ public struct RunEvent: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case schema, kind, run, sequence, time, pipeline, steps, step
+        case schema, kind, run, sequence, time, pipeline, steps, graph, step
         case stepKind = "step_kind"
         case attempt, status
         case durationSeconds = "duration_s"
