@@ -85,6 +85,11 @@ struct DashboardTests {
             "Array.from(document.querySelectorAll('#deps-graph svg a')).map(a => a.getAttribute('xlink:href') || a.getAttribute('href')).sort()") as? [String]
         #expect(links == ["/tasks#task-app", "/tasks#task-runtime"], "each image a task made links to the task")
         try await browser.screenshot(to: Self.artifacts.appendingPathComponent("deps.png"))
+        // A build's run page shows its report: the image, its base, each layer's origin.
+        let appRun = try #require(try await server.runs(task: "app").first?["id"] as? String)
+        try await browser.navigate(server.url + "/runs/\(appRun)")
+        #expect(try await browser.evaluate("document.querySelector('#step-image .report')?.textContent.includes('runtime base')") as? Bool == true)
+        try await browser.screenshot(to: Self.artifacts.appendingPathComponent("build-run.png"))
         try await browser.navigate(server.url + "/tasks")
         #expect(try await browser.evaluate("document.querySelectorAll('tr[id^=task-]').length") as? Int == 3)
         try await browser.screenshot(to: Self.artifacts.appendingPathComponent("tasks.png"))
