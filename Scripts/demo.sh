@@ -138,6 +138,7 @@ echo "== slipway logs $rebuilt   (greet)"
 "$slipway" logs "$rebuilt" | grep -E "patch decision|\[run\]|built |pushed" || true
 echo "== slipway logs $rebased   (site)"
 "$slipway" logs "$rebased" | grep -E "patch decision|\[run\]|rebased" || true
+echo "== the dashboard on the same listener: $SLIPWAY_SERVER/runs ($(curl -s "$SLIPWAY_SERVER/runs" | grep -o '<tr id="run-' | wc -l) runs), $SLIPWAY_SERVER/runs/$rebased, $SLIPWAY_SERVER/deps"
 echo "== slipway deps   (greet and site now record the new base digest)"
 "$slipway" deps
 kill -TERM "$serve_pid" && wait "$serve_pid" 2>/dev/null
