@@ -11,64 +11,17 @@ The 1000 images are written with the registry API directly (one shared base laye
 one small layer of their own each), and their build records are seeded in the store, so that
 the measurement is the rebase and not 1000 builds. Uses the debug build unless SLIPWAY is set.
 """
-import gzip, hashlib, io, json, os, shutil, signal, socket, sqlite3, subprocess, sys, tarfile, tempfile, time, urllib.request
+import gzip, hashlib, io, json, os, sqlite3, subprocess, sys, tarfile, time, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SLIPWAY = os.environ.get("SLIPWAY", os.path.join(ROOT, ".build/debug/slipway"))
 COUNT = int(os.environ.get("MEASURE_IMAGES", "1000"))
 CONCURRENCY = os.environ.get("MEASURE_CONCURRENCY", "8")
-work = tempfile.mkdtemp(prefix="slipway-measure-patch.")
-processes = []
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from measurelib import Lab
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_port(port):
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    sys.exit(f"nothing listens on {port}")
-
-
-def start_registry(notify):
-    port = free_port()
-    storage = os.path.join(work, "registry")
-    config = os.path.join(work, "registry.yml")
-    with open(config, "w") as f:
-        f.write(f"""version: 0.1
-log: {{level: info, formatter: text}}
-storage: {{filesystem: {{rootdirectory: {storage}}}}}
-http: {{addr: 127.0.0.1:{port}}}
-notifications:
-  endpoints:
-    - name: slipway
-      url: {notify}/hooks/registry
-      timeout: 2s
-      threshold: 5
-      backoff: 1s
-      ignore: {{mediatypes: [application/octet-stream], actions: [pull]}}
-""")
-    log = open(os.path.join(work, "registry.log"), "w")
-    processes.append(subprocess.Popen(["docker-registry", "serve", config], stdout=log, stderr=log))
-    wait_port(port)
-    return f"127.0.0.1:{port}", log.name
-
-
-def start_serve(state, *arguments):
-    port = free_port()
-    log = open(os.path.join(work, "serve.log"), "w")
-    processes.append(subprocess.Popen([SLIPWAY, "serve", "--state-dir", state, "--listen", f"127.0.0.1:{port}", *arguments], stdout=log, stderr=log))
-    wait_port(port)
-    return f"http://127.0.0.1:{port}", log.name
+lab = Lab("slipway-measure-patch.")
+work = lab.work
 
 
 def request(method, url, data=None, headers=None):
@@ -145,8 +98,8 @@ TASK = """return task {
 
 def main():
     state = os.path.join(work, "state")
-    server, serve_log = start_serve(state, "--debounce", "50ms", "--base-poll-interval", "1h", "--concurrency", CONCURRENCY)
-    registry, registry_log = start_registry(server)
+    server, serve_log = lab.start_serve(SLIPWAY, state, "--debounce", "50ms", "--base-poll-interval", "1h", "--concurrency", CONCURRENCY)
+    registry, registry_log = lab.start_registry(server)
     base = f"{registry}/measure/base:1"
     push_base(base, "1")
     _, headers, body = request("GET", f"http://{registry}/v2/measure/base/manifests/1", headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})
@@ -214,11 +167,4 @@ def main():
 try:
     main()
 finally:
-    for process in processes:
-        process.send_signal(signal.SIGTERM)
-    for process in processes:
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-    shutil.rmtree(work, ignore_errors=True)
+    lab.stop()

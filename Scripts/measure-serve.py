@@ -10,63 +10,23 @@
 
 Uses the debug build unless SLIPWAY is set. Needs docker-registry (Scripts/setup.sh installs it).
 """
-import json, os, shutil, signal, socket, sqlite3, subprocess, sys, tempfile, time, urllib.request
+import json, os, sqlite3, subprocess, sys, time, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SLIPWAY = os.environ.get("SLIPWAY", os.path.join(ROOT, ".build/debug/slipway"))
-work = tempfile.mkdtemp(prefix="slipway-measure.")
-processes = []
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from measurelib import Lab
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+lab = Lab("slipway-measure.")
+work = lab.work
 
 
 def start_registry(notify):
-    port = free_port()
-    storage = os.path.join(work, f"registry-{port}")
-    os.makedirs(storage)
-    config = os.path.join(work, f"registry-{port}.yml")
-    with open(config, "w") as f:
-        f.write(f"""version: 0.1
-log: {{level: info, formatter: text}}
-storage: {{filesystem: {{rootdirectory: {storage}}}}}
-http: {{addr: 127.0.0.1:{port}}}
-notifications:
-  endpoints:
-    - name: slipway
-      url: {notify}/hooks/registry
-      timeout: 2s
-      threshold: 5
-      backoff: 1s
-      ignore: {{mediatypes: [application/octet-stream], actions: [pull]}}
-""")
-    log = open(os.path.join(work, f"registry-{port}.log"), "w")
-    processes.append(subprocess.Popen(["docker-registry", "serve", config], stdout=log, stderr=log))
-    wait_port(port)
-    return f"127.0.0.1:{port}", log.name
-
-
-def wait_port(port):
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    sys.exit(f"nothing listens on {port}")
+    return lab.start_registry(notify)
 
 
 def start_serve(state, *arguments):
-    port = free_port()
-    log = open(os.path.join(work, f"serve-{port}.log"), "w")
-    processes.append(subprocess.Popen([SLIPWAY, "serve", "--state-dir", state, "--listen", f"127.0.0.1:{port}", *arguments], stdout=log, stderr=log))
-    wait_port(port)
-    return f"http://127.0.0.1:{port}"
+    return lab.start_serve(SLIPWAY, state, *arguments)[0]
 
 
 def api(server, path, body=None):
@@ -216,11 +176,4 @@ try:
     for section in os.environ.get("MEASURE", "latency fan_out polling").split():
         globals()[section]()
 finally:
-    for process in processes:
-        process.send_signal(signal.SIGTERM)
-    for process in processes:
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-    shutil.rmtree(work, ignore_errors=True)
+    lab.stop()
