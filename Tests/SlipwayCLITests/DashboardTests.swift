@@ -42,7 +42,7 @@ struct DashboardTests {
         defer { registry.stop() }
         let browser = try await BrowserHarness.start()
         defer { browser.stop() }
-        try await createTask(Self.slowTask, values: ["name": "slow"], on: server)
+        try await createTask(Self.slowTask, values: ["name": "slow", "nap": "3s"], on: server)
 
         // A run appears and turns from running to succeeded without a reload.
         try await browser.navigate(server.url + "/runs")
@@ -57,7 +57,7 @@ struct DashboardTests {
         let second = try await start("slow", on: server)
         try await browser.navigate(server.url + "/runs/\(second)")
         _ = try await browser.evaluate("window.__loaded = 'once'")
-        #expect(try await browser.evaluate("document.getElementById('log-later').textContent") as? String == "", "not written yet")
+        #expect(try await browser.evaluate("document.body.textContent.includes('pushed live')") as? Bool == false, "not written yet")
         try await browser.waitUntil("the late log line", "document.getElementById('log-later')?.textContent.includes('pushed live')")
         try await browser.waitUntil("the run's state", "document.getElementById('run-status')?.textContent === 'succeeded'")
         try await browser.waitUntil("the graph's states", "document.querySelectorAll('#run-graph svg g.node.succeeded').length === 3")
@@ -114,6 +114,14 @@ struct DashboardTests {
         _ = try await browser.evaluate("document.querySelector('form[action$=\"/cancel\"] button').click()")
         try await browser.waitUntil("the run to show as canceled", "document.getElementById('run-status')?.textContent === 'canceled'")
         #expect(try await server.runs(task: "long").first?["status"] as? String == "canceled")
+
+        // Rerun starts a new run of the task and shows it; Disable shows on the tasks page.
+        _ = try await browser.evaluate("document.querySelector('form[action$=\"/rerun\"] button').click()")
+        try await browser.waitUntil("the new run's page", "location.pathname !== '/runs/\(forged)' && location.pathname.startsWith('/runs/')")
+        #expect(try await server.runs(task: "long").count == 2)
+        try await browser.navigate(server.url + "/tasks")
+        _ = try await browser.evaluate("document.querySelector('form[action$=\"/disable\"] button').click()")
+        try await browser.waitUntil("the task to show as disabled", "document.querySelector('#task-long')?.textContent.includes('disabled')")
     }
 
     @Test func offLoopbackTheTokenSignsIn() async throws {

@@ -47,8 +47,12 @@ struct Dashboard {
             guard access.isSignedIn(request) else { return Response(status: .unauthorized) }
             return try await api.events(request, run: try context.parameters.require("id"))
         }
-        router.get("tasks") { request, _ in try await page(request) { try await pages.tasks() } }
-        router.get("deps") { request, _ in try await page(request) { try await pages.dependencies() } }
+        router.get("tasks") { request, _ in
+            try await page(request) { request.uri.queryParameters["fragment"] == "rows" ? try await pages.taskRows() : try await pages.tasks() }
+        }
+        router.get("deps") { request, _ in
+            try await page(request) { request.uri.queryParameters["fragment"] == "graph" ? try await pages.dependencyGraph() : try await pages.dependencies() }
+        }
 
         router.post("runs/:id/cancel") { request, context in
             try await change(request) {

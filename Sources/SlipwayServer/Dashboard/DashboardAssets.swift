@@ -46,6 +46,13 @@ enum DashboardAssets {
           if (document.getElementById("runs-rows")) {
             setInterval(function () { refresh("#runs-rows", withFragment("rows")); }, 1000);
           }
+          // Tasks and the dependency graph change more slowly: every five seconds.
+          if (document.getElementById("tasks-rows")) {
+            setInterval(function () { refresh("#tasks-rows", withFragment("rows")); }, 5000);
+          }
+          if (document.getElementById("deps-graph")) {
+            setInterval(function () { refresh("#deps-graph", withFragment("graph")); }, 5000);
+          }
           // A run: its log lines as they are written (Server-Sent Events); its steps' graph and
           // states when a step or the run changes.
           var run = document.body.querySelector("[data-run]");
@@ -55,8 +62,20 @@ enum DashboardAssets {
             var source = new EventSource("/runs/" + encodeURIComponent(id) + "/events?follow=1&after=" + after);
             source.addEventListener("log", function (message) {
               var event = JSON.parse(message.data);
-              var log = document.getElementById("log-" + (event.step || "run")) || document.getElementById("log-run");
-              if (!log) return;
+              var name = event.step || "run";
+              var log = document.getElementById("log-" + name);
+              if (!log) {
+                // A step the page did not list yet (the run was just queued when it loaded).
+                var details = document.getElementById("run-details");
+                if (!details) return;
+                var heading = document.createElement("h2");
+                heading.textContent = name;
+                log = document.createElement("pre");
+                log.className = "log";
+                log.id = "log-" + name;
+                details.appendChild(heading);
+                details.appendChild(log);
+              }
               log.appendChild(document.createTextNode((log.textContent ? "\n" : "") + event.text));
               log.scrollTop = log.scrollHeight;
             });

@@ -159,6 +159,13 @@ struct DashboardPages {
     // MARK: Tasks
 
     func tasks() async throws -> String {
+        HTML.page("Tasks", section: .tasks, body: """
+            <h1>Tasks</h1><table><thead><tr><th>Task</th><th>Source</th><th>Triggers</th><th>Last event</th><th>State</th><th></th></tr></thead>
+            <tbody id="tasks-rows">\(try await taskRows())</tbody></table>
+            """)
+    }
+
+    func taskRows() async throws -> String {
         var rows = ""
         for record in try await store.tasks() {
             let view = await taskView(record)
@@ -183,10 +190,7 @@ struct DashboardPages {
                  <a href="/runs?task=\(HTML.component(record.name))">runs</a></td></tr>
                 """
         }
-        return HTML.page("Tasks", section: .tasks, body: """
-            <h1>Tasks</h1><table><thead><tr><th>Task</th><th>Source</th><th>Triggers</th><th>Last event</th><th>State</th><th></th></tr></thead>
-            <tbody>\(rows.isEmpty ? "<tr><td colspan=\"6\" class=\"muted\">No tasks: slipway task create --file RECIPE.lua</td></tr>" : rows)</tbody></table>
-            """)
+        return rows.isEmpty ? "<tr><td colspan=\"6\" class=\"muted\">No tasks: slipway task create --file RECIPE.lua</td></tr>" : rows
     }
 
     // MARK: Dependencies
@@ -194,6 +198,10 @@ struct DashboardPages {
     /// Bases → images → their dependents, each edge labelled with when it was last recorded;
     /// an image made by a task links to the task.
     func dependencies() async throws -> String {
+        HTML.page("Dependencies", section: .deps, body: "<h1>Dependencies</h1><div id=\"deps-graph\" class=\"graph\">\(try await dependencyGraph())</div>")
+    }
+
+    func dependencyGraph() async throws -> String {
         let images = try await store.latestImages().values.sorted { $0.task < $1.task }
         var dot = "digraph deps { rankdir=LR; bgcolor=\"transparent\"; node [shape=box, style=\"rounded,filled\", fillcolor=\"#eef1f4\", fontname=\"DejaVu Sans\", fontsize=11]; edge [fontname=\"DejaVu Sans\", fontsize=9, fontcolor=\"#5b6675\"];\n"
         var nodes = Set<String>()
@@ -212,7 +220,7 @@ struct DashboardPages {
                 dot += "  \(Graphviz.quote(base.reference)) -> \(Graphviz.quote(reference)) [label=\(Graphviz.quote(label))\(kind == "build" ? ", style=dashed" : "")];\n"
             }
         }
-        let svg = images.isEmpty ? "<p class=\"muted\">No images recorded yet: a task's first successful build records what it was built on.</p>" : try await Graphviz.svg(dot + "}\n")
-        return HTML.page("Dependencies", section: .deps, body: "<h1>Dependencies</h1><div id=\"deps-graph\" class=\"graph\">\(svg)</div>")
+        guard !images.isEmpty else { return "<p class=\"muted\">No images recorded yet: a task's first successful build records what it was built on.</p>" }
+        return try await Graphviz.svg(dot + "}\n")
     }
 }
