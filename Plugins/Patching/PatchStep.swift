@@ -140,8 +140,10 @@ public struct PatchStep: PluginKind, StepRunner {
         for upgrade in upgrades { context.logger.info("upgraded \(upgrade.name) \(upgrade.from) → \(upgrade.to)") }
 
         let changes = result.changes
+        // Files keep their times (up to now): a patch is a moment, not a rebuild of a source.
+        let epoch = Int64(Date().timeIntervalSince1970)
         let written = try await BlockingWork.run {
-            try LayerWriter(options: LayerWriter.Options(compression: .gzip, epoch: 0, keepOwnership: true))
+            try LayerWriter(options: LayerWriter.Options(compression: .gzip, epoch: epoch, keepOwnership: true))
                 .write(try DirectoryScanner.entries(of: changes), into: store)
         }
         let summary = "slipway patch: apt-get upgrade " + upgrades.map { "\($0.name)=\($0.to)" }.joined(separator: " ")
