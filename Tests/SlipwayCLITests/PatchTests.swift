@@ -20,7 +20,7 @@ struct PatchTests {
     static let patchRecipe = CLITests.root.appendingPathComponent("Recipes/nightly-os-patch.lua").path
 
     static let listRecipe = """
-        return pipeline { steps = { cmd { id = "list", image = values.image, pull = true, args = { "dpkg-query", "-W", "-f", "${Package} ${Version}\\n" } } } }
+        return pipeline { steps = { cmd { id = "list", image = values.image, pull = true, network = "none", args = { "dpkg-query", "-W", "-f", "${Package} ${Version}\\n" } } } }
         """
 
     func run(_ recipe: String, _ values: [String: String], state: URL) async throws -> CommandRunner.Result {

@@ -3,6 +3,7 @@ import SlipwayOCI
 import SlipwayTesting
 import Testing
 
+/// (Its containers use no run network: CmdStepTests checks the host's networks while it runs.)
 /// The `rebase` step end to end against the real registry: a COPY-only app moved onto its
 /// base's new content runs, and unpacked (by umoci) equals a full rebuild on the new base; each
 /// unsafe case is refused with its reason and pushes nothing.
@@ -52,7 +53,7 @@ struct RebaseTests {
     static let rebaseAndRun = """
         local moved = rebase { id = "rebase", image = values.image, base = values.base, old_base = values.old_base, tags = { values.target },
                                force = values.force == "true" }
-        local check = cmd { id = "check", image = values.target, pull = true, after = { moved }, args = { "/app/busybox", "sh", "-c", "/app/busybox echo rebased-ok; cat /etc/base-release" } }
+        local check = cmd { id = "check", image = values.target, pull = true, after = { moved }, network = "none", args = { "/app/busybox", "sh", "-c", "/app/busybox echo rebased-ok; cat /etc/base-release" } }
         return pipeline { steps = { moved, check } }
         """
 
