@@ -18,7 +18,7 @@ struct PatchedImage: Sendable {
     static func pull(_ reference: ImageReference, store: ContentStore, client: RegistryClient, step: StepID) async throws -> PatchedImage {
         var descriptor: Descriptor
         do {
-            descriptor = try await client.pull(reference, platform: .host, into: store, tag: "slipway-patch/\(UUID().uuidString)").descriptor
+            descriptor = try await client.pull(reference, platform: .host, into: store).descriptor
         } catch {
             throw StepFailure(step: step, message: "cannot pull \(reference): \(error)")
         }
