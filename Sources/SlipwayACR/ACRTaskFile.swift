@@ -17,6 +17,14 @@ public struct ACRTaskFile: Sendable {
     /// Keys the template found missing, each with its line.
     public var warnings: [String]
 
+    /// The run's secrets as this file needs them: `given`, plus the secret volume contents
+    /// (masked like secrets), and the declared secret ids `given` lacks.
+    public func secrets(merging given: [String: String]) -> (all: [String: String], missing: [String]) {
+        var all = given
+        for (index, value) in maskedValues.enumerated() { all["acr-volume-\(index)"] = value }
+        return (all, secretIDs.filter { given[$0] == nil })
+    }
+
     public static let versions = ["1.0-preview-1", "v1.0.0", "v1.1.0"]
     /// The format a stored task of this kind is kept under.
     public static let format = "acr-task.yaml"

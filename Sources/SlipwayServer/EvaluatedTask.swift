@@ -35,20 +35,26 @@ public struct EvaluatedTask: Sendable {
     /// One run's pipeline, what making it logged, and the run's secrets (with what the task
     /// file adds to be masked).
     public func prepare(run: RunInfo, secrets: [String: String]) async throws -> (PipelineDefinition, [LogLine], [String: String]) {
-        guard let taskFile else {
+        guard let rendered = try renderedTaskFile(for: run, secrets: secrets) else {
             guard let session else { throw ServerError(.internal, "task '\(name)' has neither a recipe nor a task file") }
             let (pipeline, logged) = try await session.pipeline(for: run)
             return (pipeline, messages + logged, secrets)
         }
-        let file = TaskEvaluator.file(of: name, format: ACRTaskFile.format)
-        let rendered = try ACRTaskFile(
-            text: taskFile.text, file: file, run: run, secrets: secrets, contextRoot: try taskFile.settings.contextRoot(for: run))
-        for id in rendered.secretIDs where secrets[id] == nil {
-            throw ServerError(.invalidInput, "\(file): secret '\(id)' is declared in secrets but serve was not given it (--secret id=\(id),env=VAR)")
+        let (all, missing) = rendered.secrets(merging: secrets)
+        if let id = missing.first {
+            throw ServerError(
+                .invalidInput,
+                "\(TaskEvaluator.file(of: name, format: ACRTaskFile.format)): secret '\(id)' is declared in secrets but serve was not given it (--secret id=\(id),env=VAR)")
         }
-        var all = secrets
-        for (index, value) in rendered.maskedValues.enumerated() { all["acr-volume-\(index)"] = value }
-        let warnings = rendered.warnings.map { LogLine(step: nil, level: .warning, text: $0) }
-        return (rendered.pipeline, warnings, all)
+        return (rendered.pipeline, rendered.warnings.map { LogLine(step: nil, level: .warning, text: $0) }, all)
+    }
+
+    /// An acr-task.yaml rendered for `run`, its relative contexts inside the task's source; nil
+    /// for a Lua task.
+    func renderedTaskFile(for run: RunInfo, secrets: [String: String]) throws -> ACRTaskFile? {
+        guard let taskFile else { return nil }
+        return try ACRTaskFile(
+            text: taskFile.text, file: TaskEvaluator.file(of: name, format: ACRTaskFile.format), run: run, secrets: secrets,
+            contextRoot: try taskFile.settings.contextRoot(for: run))
     }
 }

@@ -133,11 +133,15 @@ struct ServerAPI {
             guard input.name == nil || input.name == name, input.settings == nil else {
                 throw ServerError(.invalidInput, "a Lua recipe names its task and declares its triggers itself (task { name = …, triggers = … })")
             }
-            // The recipe names the task.
-            taskName = try evaluator.name(ofRecipe: input.text, values: values, file: TaskEvaluator.file(of: name ?? "new"))
+            // The recipe names the task; checked now, under the name its messages will use.
+            taskName = try evaluator.check(
+                TaskRecord(name: name ?? "new", format: format, text: input.text, values: values, created: Date(), updated: Date()), naming: true
+            ).name
         case ACRTaskFile.format:
             guard let given = input.name ?? name, !given.isEmpty else { throw ServerError(.invalidInput, "an acr-task.yaml task needs a name (--name)") }
-            taskName = given
+            taskName = try evaluator.check(
+                TaskRecord(name: given, format: format, text: input.text, values: values, settings: input.settings, created: Date(), updated: Date())
+            ).name
         default:
             throw ServerError(.invalidInput, "format '\(format)': a stored task is a Lua recipe (lua) or an \(ACRTaskFile.format)")
         }
@@ -152,7 +156,6 @@ struct ServerAPI {
         let record = TaskRecord(
             name: taskName, format: format, text: input.text, values: values, settings: input.settings, enabled: existing?.enabled ?? true,
             created: existing?.created ?? now, updated: now)
-        _ = try evaluator.check(record)
         try await store.save(record)
         return try JSONBody.response(await view(of: record, detailed: false), status: existing == nil ? .created : .ok)
     }

@@ -24,9 +24,11 @@ public struct TaskEvaluator: Sendable {
 
     /// Evaluates `record` with `run` visible as `run` (its values already the task's merged with
     /// the run's own: ``merge(_:_:)``).
+    /// - Parameter naming: the recipe names the task (a new one: `record.name` only names its
+    ///   messages); otherwise a Lua recipe must name it `record.name`.
     /// - Throws: ``ServerError`` when the recipe is not a task, or names another; recipe and
     ///   task-file errors (file:line) as they are.
-    public func evaluate(_ record: TaskRecord, run: RunInfo) throws -> EvaluatedTask {
+    public func evaluate(_ record: TaskRecord, run: RunInfo, naming: Bool = false) throws -> EvaluatedTask {
         switch record.format {
         case "lua":
             let file = Self.file(of: record.name)
@@ -34,7 +36,7 @@ public struct TaskEvaluator: Sendable {
             guard case .task(let task) = session.recipe else {
                 throw ServerError(.invalidInput, "\(file): the recipe returns a pipeline; a stored task must return task { … }")
             }
-            guard task.name == record.name else {
+            guard naming || task.name == record.name else {
                 throw ServerError(.invalidInput, "\(file): the recipe's task is named '\(task.name)', not '\(record.name)'")
             }
             return EvaluatedTask(session: session, task: task)
@@ -45,32 +47,18 @@ public struct TaskEvaluator: Sendable {
         }
     }
 
-    /// The name of the task a recipe's text returns (a new task's name).
-    public func name(ofRecipe text: String, values: ConfigValue, file: String) throws -> String {
-        let session = try RecipeSession(
-            text: text, file: file, registry: registry, run: RunInfo(id: "create", trigger: "check", values: values), libraryRoots: libraryRoots)
-        guard case .task(let task) = session.recipe else {
-            throw ServerError(.invalidInput, "\(file): the recipe returns a pipeline; a stored task must return task { … }")
-        }
-        return task.name
-    }
-
     /// Checks a task as it would be stored: it evaluates, its triggers are triggers, and an
-    /// acr-task.yaml renders (for a run with no trigger facts).
-    public func check(_ record: TaskRecord) throws -> EvaluatedTask {
+    /// acr-task.yaml renders (for a run with no trigger facts; serve's secrets are not known
+    /// here, so a template that reads one renders it empty).
+    /// - Parameter naming: as for ``evaluate(_:run:naming:)``; the result's `name` is the task's.
+    public func check(_ record: TaskRecord, naming: Bool = false) throws -> EvaluatedTask {
         let info = RunInfo(id: "create", trigger: "check", values: record.values)
-        let task = try evaluate(record, run: info)
+        let task = try evaluate(record, run: info, naming: naming)
         for trigger in task.triggers {
             let plugin = try registry.instantiate(trigger.kind, configuration: trigger.configuration)
             guard plugin is any Trigger else { throw ServerError(.invalidInput, "\(trigger.location): '\(trigger.kind)' is not a trigger") }
         }
-        if record.format == ACRTaskFile.format {
-            // Secrets are serve's, not known here: a template that reads one renders it empty.
-            let settings = try ACRTaskSettings(from: record.settings ?? .object([:]))
-            _ = try ACRTaskFile(
-                text: record.text, file: Self.file(of: record.name, format: record.format), run: info, secrets: [:],
-                contextRoot: try settings.contextRoot(for: info))
-        }
+        _ = try task.renderedTaskFile(for: info, secrets: [:])
         return task
     }
 

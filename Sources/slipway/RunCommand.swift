@@ -57,11 +57,11 @@ struct RunCommand: AsyncParsableCommand {
             var session: RecipeSession?
             if recipe.isTaskFile {
                 let task = try recipe.taskFile(run: info, secrets: secretValues)
-                for id in task.secretIDs where secretValues[id] == nil {
+                let (all, missing) = task.secrets(merging: secretValues)
+                if let id = missing.first {
                     throw InputError("\(recipe.file): secret '\(id)' is declared in secrets but was not given (--secret id=\(id),env=VAR or id=\(id),src=FILE)")
                 }
-                // Secret volume contents are masked like the run's secrets.
-                for (index, value) in task.maskedValues.enumerated() { secretValues["acr-volume-\(index)"] = value }
+                secretValues = all
                 pipeline = task.pipeline
             } else {
                 let evaluated = try recipe.session(registry: registry, run: info, printingMessages: false)

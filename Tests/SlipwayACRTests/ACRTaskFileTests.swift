@@ -93,6 +93,10 @@ struct ACRTaskFileTests {
         #expect(task.maskedValues == ["hello secret"])
         #expect(task.pipeline.steps[0].options.env["TOKEN"] == "t0k3n")
         #expect(task.pipeline.steps[0].configuration["files"] == .object(["/etc/app/app.conf": .string("hello secret")]))
+        // What a run is given: the secrets, plus the volume contents to mask; a declared id not given.
+        let given = task.secrets(merging: ["token": "t0k3n"])
+        #expect(given.all == ["token": "t0k3n", "acr-volume-0": "hello secret"] && given.missing.isEmpty)
+        #expect(task.secrets(merging: [:]).missing == ["token"])
     }
 
     /// Each property Slipway cannot honour, with the line it is on.
