@@ -16,16 +16,12 @@ struct PatchedImage: Sendable {
     var stack: [(layer: Descriptor, diffID: Digest)] { Array(zip(manifest.layers, diffIDs)) }
 
     static func pull(_ reference: ImageReference, store: ContentStore, client: RegistryClient, step: StepID) async throws -> PatchedImage {
-        var descriptor: Descriptor
+        // From an index, pull takes the host's manifest (and says so when there is none).
+        let descriptor: Descriptor
         do {
             descriptor = try await client.pull(reference, platform: .host, into: store).descriptor
         } catch {
             throw StepFailure(step: step, message: "cannot pull \(reference): \(error)")
-        }
-        if MediaType.isIndex(descriptor.mediaType) {
-            let index = try CanonicalJSON.decode(ImageIndex.self, from: try store.data(descriptor.digest), what: "index of \(reference)")
-            guard let entry = index.manifest(for: .host) else { throw StepFailure(step: step, message: "\(reference) has no image for \(Platform.host)") }
-            descriptor = entry
         }
         let manifest = try store.manifest(descriptor.digest, what: reference.description)
         let config = try store.data(manifest.config.digest)

@@ -104,14 +104,7 @@ public final class StoreRecorder: RunObserver {
             let reference = tags.first
             var platform = ""
             if case .string(let text)? = outputs["platform"] { platform = text }
-            var layers: [LayerOrigin]?
-            if case .array(let items)? = report["layers"] {
-                layers = items.compactMap { item in
-                    guard case .string(let kind)? = item["kind"], let origin = LayerOrigin.Kind(rawValue: kind), case .string(let digest)? = item["digest"]
-                    else { return nil }
-                    return LayerOrigin(kind: origin, digest: digest)
-                }
-            }
+            let layers = report["layers"].flatMap { try? ConfigValueDecoder().decode([LayerOrigin].self, from: $0) }
             images.append(ImageRecord(
                 task: task, run: event.run, reference: reference, digest: digest, platform: platform,
                 runtimeBase: base(report["runtime_base"]), buildTimeBases: buildTime, layers: layers, tags: tags, recorded: event.time))
