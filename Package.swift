@@ -127,8 +127,8 @@ let package = Package(
         .target(
             name: "SlipwayServer",
             dependencies: [
-                "SlipwayKernel", "SlipwayStore", "SlipwayEngine", "SlipwayLua", "SlipwayOCI", "SlipwayACR", "BuildContexts", "Triggers",
-                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Crypto", package: "swift-crypto"),
+                "SlipwayKernel", "SlipwayStore", "SlipwayEngine", "SlipwayLua", "SlipwayOCI", "SlipwayRuntime", "SlipwayACR", "BuildContexts",
+                "Triggers", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

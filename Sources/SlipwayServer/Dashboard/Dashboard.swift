@@ -96,7 +96,7 @@ struct Dashboard {
         do {
             return Self.html(try await render())
         } catch let error as HTTPError {
-            return Self.html(HTML.page("Error", section: nil, body: "<h1>\(error.status.code)</h1><p>\(HTML.escape(error.body ?? ""))</p>"), status: error.status)
+            return Self.errorPage(error)
         }
     }
 
@@ -110,7 +110,7 @@ struct Dashboard {
         do {
             return Response.redirect(to: try await perform(), type: .found)
         } catch let error as HTTPError {
-            return Self.html(HTML.page("Error", section: nil, body: "<h1>\(error.status.code)</h1><p>\(HTML.escape(error.body ?? ""))</p>"), status: error.status)
+            return Self.errorPage(error)
         }
     }
 
@@ -139,6 +139,10 @@ struct Dashboard {
             headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store", .init("X-Frame-Options")!: "DENY",
                       .init("Content-Security-Policy")!: "default-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'"],
             body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func errorPage(_ error: HTTPError) -> Response {
+        html(HTML.page("Error", section: nil, body: "<h1>\(error.status.code)</h1><p>\(HTML.escape(error.body ?? ""))</p>"), status: error.status)
     }
 
     static func asset(_ text: String, type: String) -> Response {
