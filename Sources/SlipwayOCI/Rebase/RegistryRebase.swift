@@ -175,30 +175,41 @@ public struct RegistryRebase: Sendable {
     /// (another registry) fetched and uploaded; the new config is uploaded.
     private func pushBlobs(_ result: ImageRebase.Result, newBase: ImageReference, image: ImageReference, to target: ImageReference, report: inout Report) async throws {
         let fromBase = Set(result.manifest.layers.prefix(result.baseLayers).map(\.digest))
-        for blob in result.manifest.layers + [result.manifest.config] {
+        for layer in result.manifest.layers {
             report.requests += 1
-            if try await client.blobSize(blob.digest, in: target) != nil {
+            if try await client.blobSize(layer.digest, in: target) != nil {
                 report.presentBlobs += 1
                 continue
             }
-            let isConfig = blob.digest == result.configDescriptor.digest
-            let source = fromBase.contains(blob.digest) ? newBase : image
-            if !isConfig, source.registry == target.registry, source.repository != target.repository {
+            let source = fromBase.contains(layer.digest) ? newBase : image
+            if source.registry == target.registry, source.repository != target.repository {
                 report.requests += 1
-                if try await client.mountBlob(blob.digest, from: source.repository, to: target) {
+                if try await client.mountBlob(layer.digest, from: source.repository, to: target) {
                     report.mountedBlobs += 1
                     continue
                 }
             }
-            if !isConfig, !store.contains(blob.digest) {
-                try await client.fetchBlob(blob, from: source, into: store)
+            if !store.contains(layer.digest) {
+                try await client.fetchBlob(layer, from: source, into: store)
                 report.requests += 1
             }
-            _ = try await client.pushBlob(blob, from: store, to: target)
+            try await upload(layer, to: target, report: &report)
+            report.layerBytesUploaded += layer.size
+        }
+        // The config is new (or already there from another target): pushBlob's own HEAD decides.
+        try await upload(result.manifest.config, to: target, report: &report)
+    }
+
+    /// A blob in the store to `target`, unless it is there (one HEAD, then POST and PUT).
+    private func upload(_ blob: Descriptor, to target: ImageReference, report: inout Report) async throws {
+        switch try await client.pushBlob(blob, from: store, to: target) {
+        case .existed:
+            report.requests += 1
+            report.presentBlobs += 1
+        case .mounted, .uploaded:
             report.requests += 3
             report.uploadedBlobs += 1
             report.uploadedBytes += blob.size
-            if !isConfig { report.layerBytesUploaded += blob.size }
         }
     }
 }
