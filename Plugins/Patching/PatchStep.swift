@@ -176,6 +176,9 @@ public struct PatchStep: PluginKind, StepRunner {
         }
         let fixes = report.fixes
         if report.unfixable > 0 { logger.info("report: \(report.unfixable) vulnerabilit(ies) in \(path) have no fixed version and cannot be patched") }
+        for (type, count) in report.notOSPackages.sorted(by: { $0.key < $1.key }) {
+            logger.info("report: \(count) vulnerabilit(ies) of \(type) packages in \(path) are not OS packages; patch does not upgrade them")
+        }
         guard !fixes.isEmpty else { throw StepFailure(step: step, message: "report: \(path) names no vulnerability with a fixed version") }
         // Names and versions reach the tooling's shell as words: only their own characters.
         func plain(_ text: String) -> Bool { !text.isEmpty && text.allSatisfy { ($0.isASCII && ($0.isLetter || $0.isNumber)) || "+-.:~_".contains($0) } }

@@ -102,7 +102,9 @@ struct PatchTests {
                 {"SchemaVersion": 2, "Results": [{"Target": "debian", "Vulnerabilities": [
                   {"VulnerabilityID": "CVE-0000-0001", "PkgName": "\(chosen)", "InstalledVersion": "\(before[chosen] ?? "")", "FixedVersion": "\(upgrades[chosen]!)"},
                   {"VulnerabilityID": "CVE-0000-0002", "PkgName": "not-installed-here", "FixedVersion": "1.0"},
-                  {"VulnerabilityID": "CVE-0000-0003", "PkgName": "\(chosen)", "FixedVersion": ""}]}]}
+                  {"VulnerabilityID": "CVE-0000-0003", "PkgName": "\(chosen)", "FixedVersion": ""}]},
+                 {"Target": "app/package-lock.json", "Class": "lang-pkgs", "Type": "npm", "Vulnerabilities": [
+                  {"VulnerabilityID": "CVE-0000-0004", "PkgName": "\(chosen)", "FixedVersion": "999.0"}]}]}
                 """,
         ], label: "patch-report").appendingPathComponent("trivy.json")
         let one = try await patch(["images": image, "report": report.path, "tag_policy": "increment"], state: state)
@@ -113,6 +115,7 @@ struct PatchTests {
         #expect(only.count < upgrades.count)
         #expect(one.stderr.contains("not-installed-here: named by the report, not installed in the image"))
         #expect(one.stderr.contains("1 vulnerabilit(ies)"))
+        #expect(one.stderr.contains("1 vulnerabilit(ies) of npm packages") && one.stderr.contains("are not OS packages"), "\(one.stderr)")
         #expect(try await layers("\(image)-1") == (try await layers(image)) + 1, "tag_policy increment pushes TAG-1")
     }
 
