@@ -30,8 +30,8 @@ struct DashboardTests {
         #expect(result.status == 0, "\(result.stderr)")
     }
 
-    func start(_ task: String, on server: ServeHarness) async throws -> String {
-        let response = try await server.request("POST", "/api/v1/tasks/\(task)/runs", headers: ["Content-Type": "application/json"], body: Data("{}".utf8))
+    func start(_ task: String, on server: ServeHarness, body: String = "{}") async throws -> String {
+        let response = try await server.request("POST", "/api/v1/tasks/\(task)/runs", headers: ["Content-Type": "application/json"], body: Data(body.utf8))
         return try #require((try response.json() as? [String: Any])?["id"] as? String)
     }
 
@@ -103,7 +103,7 @@ struct DashboardTests {
         try await createTask(Self.slowTask, values: ["name": "long", "nap": "60s"], on: server)
 
         // Without the CSRF token: refused, and the run goes on.
-        let forged = try await start("long", on: server)
+        let forged = try await start("long", on: server, body: #"{"values": {"note": "again"}}"#)
         try await server.wait("the run to start") { try await server.runs(task: "long").first?["status"] as? String == "running" }
         let refused = try await server.request("POST", "/runs/\(forged)/cancel", headers: ["Content-Type": "application/x-www-form-urlencoded"], body: Data("csrf=guess".utf8))
         #expect(refused.status == 403, "\(refused.status)")
@@ -119,6 +119,9 @@ struct DashboardTests {
         _ = try await browser.evaluate("document.querySelector('form[action$=\"/rerun\"] button').click()")
         try await browser.waitUntil("the new run's page", "location.pathname !== '/runs/\(forged)' && location.pathname.startsWith('/runs/')")
         #expect(try await server.runs(task: "long").count == 2)
+        let rerun = try #require(try await browser.evaluate("location.pathname.split('/').pop()") as? String)
+        let view = try await server.request("GET", "/api/v1/runs/\(rerun)").json() as? [String: Any]
+        #expect(((view?["request"] as? [String: Any])?["values"] as? [String: Any])?["note"] as? String == "again", "the rerun has the run's values")
         try await browser.navigate(server.url + "/tasks")
         _ = try await browser.evaluate("document.querySelector('form[action$=\"/disable\"] button').click()")
         try await browser.waitUntil("the task to show as disabled", "document.querySelector('#task-long')?.textContent.includes('disabled')")

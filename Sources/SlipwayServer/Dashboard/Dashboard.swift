@@ -65,8 +65,10 @@ struct Dashboard {
             try await change(request) {
                 let id = try context.parameters.require("id")
                 guard let run = try await api.store.run(id), let task = run.task else { throw HTTPError(.notFound, message: "no task run \(id)") }
-                let values = try await api.store.request(ofRun: id)?.values ?? .object([:])
-                let outcome = try await api.dispatcher.submit(RunRequest(id: RunID.make(), task: task, trigger: "manual", values: values))
+                // The same inputs: the values and the trigger's facts (a commit's run builds that commit again).
+                let original = try await api.store.request(ofRun: id)
+                let outcome = try await api.dispatcher.submit(RunRequest(
+                    id: RunID.make(), task: task, trigger: "manual", facts: original?.facts ?? [:], values: original?.values ?? .object([:])))
                 return "/runs/\(HTML.component(ServerAPI.accepted(outcome).id))"
             }
         }
