@@ -7,7 +7,7 @@ packages=(
   pkg-config      # finds the C libraries below
   liblua5.4-dev   # the Lua 5.4 interpreter recipes run in (CLua)
   libarchive-dev  # reads every tar dialect, extracts layers safely (CArchive)
-  zlib1g-dev      # gzip layers (CZlib)
+  libdeflate-dev  # gzip layers, compressed chunk by chunk (CDeflate)
   libsqlite3-dev  # the state store (SQLite through GRDB)
   libzstd-dev     # zstd layers (CZstd)
   docker-registry # the CNCF Distribution registry the tests push to and pull from

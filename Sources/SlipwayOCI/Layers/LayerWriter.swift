@@ -3,11 +3,13 @@ import Foundation
 
 /// Writes layers into a content store in one streaming pass: libarchive formats the tar (PAX,
 /// only the headers needed), the uncompressed stream is hashed for the diffID while it is
-/// compressed, and the compressed bytes go straight into a blob writer, which hashes them for
-/// the blob digest. Memory use does not depend on layer size.
+/// compressed chunk by chunk (``ChunkedCompressor``: unchanged chunks are copied from earlier
+/// layers), and the compressed bytes go straight into a blob writer, which hashes them for the
+/// blob digest. Memory use does not depend on layer size.
 ///
 /// Reproducible by default: entries sorted by path, mtimes clamped to `epoch`, owners
-/// normalised to 0 unless kept, no atime/ctime, fixed gzip header.
+/// normalised to 0 unless kept, no atime/ctime, fixed gzip headers, and chunk cuts that depend
+/// only on the entries.
 public struct LayerWriter: Sendable {
     public struct Options: Sendable, Hashable {
         public var compression: LayerCompression
@@ -15,11 +17,15 @@ public struct LayerWriter: Sendable {
         public var epoch: Int64
         /// Keep each entry's uid/gid instead of writing 0.
         public var keepOwnership: Bool
+        /// Copy chunks compressed by earlier layers instead of compressing them again. The bytes
+        /// are the same either way; off, every chunk is compressed (the tests' cold path).
+        public var reuseChunks: Bool
 
-        public init(compression: LayerCompression = .gzip, epoch: Int64 = 0, keepOwnership: Bool = false) {
+        public init(compression: LayerCompression = .gzip, epoch: Int64 = 0, keepOwnership: Bool = false, reuseChunks: Bool = true) {
             self.compression = compression
             self.epoch = epoch
             self.keepOwnership = keepOwnership
+            self.reuseChunks = reuseChunks
         }
     }
 
@@ -30,6 +36,9 @@ public struct LayerWriter: Sendable {
         /// Digest of the uncompressed tar (the config's `rootfs.diff_ids` entry).
         public var diffID: Digest
         public var uncompressedSize: Int64
+        /// Chunks copied from earlier layers and chunks compressed now (see ``ChunkedCompressor``).
+        public var reusedChunks: Int = 0
+        public var compressedChunks: Int = 0
     }
 
     public let options: Options
@@ -43,11 +52,14 @@ public struct LayerWriter: Sendable {
     public func write(
         _ entries: [LayerEntry], into store: ContentStore, progress: ((_ written: Int64, _ total: Int64) -> Void)? = nil
     ) throws -> Written {
-        let sink = try LayerSink(store: store, compression: options.compression)
+        let sink = try LayerSink(store: store, compression: options.compression, reuseChunks: options.reuseChunks)
         ArchiveLocale.ensure()
         guard let archive = archive_write_new() else { throw OCIError.invalidContent("cannot create a tar writer") }
         defer { archive_write_free(archive) }
         archive_write_set_format_pax_restricted(archive)
+        // Unblocked: every entry's bytes reach the sink before the next entry starts, so chunks
+        // can be cut at entry boundaries (and the archive ends after its two zero records).
+        archive_write_set_bytes_per_block(archive, 0)
         let context = Unmanaged.passUnretained(sink).toOpaque()
         let opened = archive_write_open(
             archive, context, nil,
@@ -71,6 +83,7 @@ public struct LayerWriter: Sendable {
     }
 
     private func writeEntry(_ entry: LayerEntry, to archive: OpaquePointer, sink: LayerSink) throws {
+        try sink.entryWillStart(contentSize: entry.contentSize)
         guard let header = archive_entry_new() else { throw OCIError.invalidContent("out of memory") }
         defer { archive_entry_free(header) }
         archive_entry_set_pathname_utf8(header, entry.path)
@@ -124,7 +137,10 @@ public struct LayerWriter: Sendable {
         default:
             break
         }
-        archive_write_finish_entry(archive)
+        guard archive_write_finish_entry(archive) == ARCHIVE_OK else {
+            throw sink.failure ?? OCIError.invalidContent("layer entry '\(entry.path)': \(Self.message(archive))")
+        }
+        try sink.entryDidEnd(path: entry.path)
     }
 
     private func writeData(_ bytes: UnsafeRawBufferPointer, entry: LayerEntry, to archive: OpaquePointer, sink: LayerSink) throws {
@@ -142,13 +158,29 @@ public struct LayerWriter: Sendable {
 /// Receives the uncompressed tar stream: hashes it and compresses it into a blob writer.
 final class LayerSink {
     private var diffHasher = DigestHasher()
-    private let compressor: StreamCompressor
+    /// nil for uncompressed layers, whose tar stream is the blob.
+    private let compressor: ChunkedCompressor?
     private let writer: BlobWriter
     private(set) var failure: (any Error)?
 
-    init(store: ContentStore, compression: LayerCompression) throws {
-        compressor = try StreamCompressor(compression)
+    init(store: ContentStore, compression: LayerCompression, reuseChunks: Bool) throws {
+        if let codec = try compression.makeChunkCodec() {
+            compressor = try ChunkedCompressor(
+                makeCodec: { try compression.makeChunkCodec() ?? codec },
+                cache: reuseChunks ? { CompressedChunkCache(beside: store, codec: $0) } : nil)
+        } else {
+            compressor = nil
+        }
         writer = try store.writer(source: "layer writer")
+    }
+
+    /// Chunk hints from the writer (see ``LayerChunking``).
+    func entryWillStart(contentSize: Int64) throws {
+        try compressor?.entryWillStart(contentSize: contentSize) { try writer.write($0) }
+    }
+
+    func entryDidEnd(path: String) throws {
+        try compressor?.entryDidEnd(path: path) { try writer.write($0) }
     }
 
     /// - Returns: false after a failure (libarchive then stops).
@@ -156,7 +188,7 @@ final class LayerSink {
         guard failure == nil else { return false }
         do {
             diffHasher.update(bytes)
-            try compressor.compress(bytes) { try writer.write($0) }
+            if let compressor { try compressor.compress(bytes) { try writer.write($0) } } else { try writer.write(bytes) }
             return true
         } catch {
             failure = error
@@ -167,10 +199,11 @@ final class LayerSink {
 
     func finish(mediaType: String) throws -> LayerWriter.Written {
         if let failure { throw failure }
-        try compressor.finish { try writer.write($0) }
+        try compressor?.finish { try writer.write($0) }
         let (digest, size) = try writer.commit()
+        compressor?.remember(in: digest)
         return LayerWriter.Written(
             descriptor: Descriptor(mediaType: mediaType, digest: digest, size: size), diffID: diffHasher.finalize(),
-            uncompressedSize: diffHasher.count)
+            uncompressedSize: diffHasher.count, reusedChunks: compressor?.reused ?? 0, compressedChunks: compressor?.compressed ?? 0)
     }
 }

@@ -54,6 +54,7 @@ extension ContentStore {
                 let modified = (try? fm.attributesOfItem(atPath: url.path)[.modificationDate] as? Date) ?? now
                 if now.timeIntervalSince(modified) >= gracePeriod { try? fm.removeItem(at: url) }
             }
+            if report.removedBlobs > 0 { CompressedChunkCache.prune(beside: self) }
             return report
         }
     }

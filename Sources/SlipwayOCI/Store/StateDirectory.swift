@@ -3,7 +3,7 @@ import Glibc
 
 /// Slipway's state directory and where each part of it lives: the content store (`oci`),
 /// unpacked layers (`layers`), container bundles (`run`), the instruction cache
-/// (`cache/instructions`), fetched contexts (`contexts`) and build scratch space (`tmp`).
+/// (`cache/instructions`), the compressed-chunk index (`cache/chunks`), fetched contexts (`contexts`) and build scratch space (`tmp`).
 ///
 /// Unpacked layers hold images' setuid binaries and device nodes as the images have them, so
 /// the tree must be out of other users' reach: the root is kept at mode 0700, owned by the user
@@ -24,6 +24,8 @@ public struct StateDirectory: Sendable, Hashable {
     public var layers: URL { root.appendingPathComponent("layers") }
     public var run: URL { root.appendingPathComponent("run") }
     public var instructionCache: URL { root.appendingPathComponent("cache/instructions") }
+    /// Where each compressed chunk of the store's layers sits, by the digest of its bytes.
+    public var compressedChunks: URL { root.appendingPathComponent("cache/chunks") }
     public var contexts: URL { root.appendingPathComponent("contexts") }
     /// `RUN --mount=type=cache` folders, one per cache id; they outlive builds, never in a layer.
     public var cacheMounts: URL { root.appendingPathComponent("cache/mounts") }
