@@ -21,7 +21,7 @@ demo: setup
 
 # Not part of the tests: compares Slipway with its peers on the same inputs (release build).
 bench: setup
-	@bash Scripts/bench.sh
+	@python3 Scripts/bench.py
 
 # Not part of the tests: slipway serve's trigger latency, fan-out and polling cost.
 measure-serve: setup

@@ -35,15 +35,9 @@ struct InstructionCache: Sendable {
 
     /// Best effort: a cache that cannot be written only makes the next build slower.
     func save(_ record: Record, for key: Digest) {
-        let target = file(for: key)
-        let staging = directory.appendingPathComponent(".\(UUID().uuidString)")
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            try JSONEncoder().encode(record).write(to: staging)
-            if rename(staging.path, target.path) != 0 { try? FileManager.default.removeItem(at: staging) }
-        } catch {
-            try? FileManager.default.removeItem(at: staging)
-        }
+        guard let data = try? JSONEncoder().encode(record) else { return }
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try? FileReplacement.write(data, to: file(for: key), durable: false)
     }
 
     private func file(for key: Digest) -> URL { directory.appendingPathComponent(key.hex) }

@@ -4,7 +4,7 @@ import Foundation
 /// Compresses a layer's tar stream chunk by chunk: the stream is cut where ``LayerChunking``
 /// says, each chunk becomes one self-contained unit (``ChunkCodec``), and the units are written
 /// in order, making one ordinary gzip (or zstd) stream. Chunks are compressed in parallel, a
-/// batch at a time, and a chunk whose uncompressed bytes were compressed before is copied from
+/// batch at a time on Dispatch's threads while the caller prepares the next batch, and a chunk whose uncompressed bytes were compressed before is copied from
 /// the layer blob that holds it (``CompressedChunkCache``) instead of being compressed again.
 ///
 /// The output is a pure function of the tar stream and the entry hints: the cuts never depend on
@@ -70,9 +70,10 @@ final class ChunkedCompressor {
 
     func finish(into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         // An empty stream is still one valid (empty) unit.
-        if placements.isEmpty && ready.isEmpty && current.isEmpty { ready.append([]) }
+        if placements.isEmpty && inFlight == nil && ready.isEmpty && current.isEmpty { ready.append([]) }
         try cut(into: sink)
         try flush(into: sink)
+        try collect(into: sink)
     }
 
     /// Records every chunk of the committed blob in the cache (moving entries that pointed at an
@@ -92,19 +93,28 @@ final class ChunkedCompressor {
         if ready.count == codecs.count { try flush(into: sink) }
     }
 
-    /// Compresses (or finds) every ready chunk in parallel and writes them in order.
+    /// Hands the ready chunks to the workers and returns at once, so that the caller reads and
+    /// hashes the next batch while this one compresses; the batch before is written first.
     private func flush(into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try collect(into: sink)
         guard !ready.isEmpty else { return }
-        let count = ready.count
-        var results = [Result<Unit, any Error>](repeating: .failure(CancellationError()), count: count)
-        ready.withUnsafeBufferPointer { chunks in
-            results.withUnsafeMutableBufferPointer { results in
-                let batch = Batch(chunks: chunks, results: results, codecs: codecs, cache: cache)
-                DispatchQueue.concurrentPerform(iterations: count) { batch.run($0) }
-            }
+        let batch = Batch(chunks: ready, codecs: codecs, cache: cache)
+        ready = []
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global(qos: .userInitiated).async {
+            DispatchQueue.concurrentPerform(iterations: batch.chunks.count) { batch.run($0) }
+            group.leave()
         }
-        ready.removeAll(keepingCapacity: true)
-        for result in results {
+        inFlight = (batch, group)
+    }
+
+    /// Waits for the batch in flight and writes its units in order.
+    private func collect(into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        guard let (batch, group) = inFlight else { return }
+        inFlight = nil
+        group.wait()
+        for result in batch.results {
             let unit = try result.get()
             try unit.bytes.withUnsafeBytes { try sink($0) }
             placements.append(Placement(key: unit.key, offset: written, length: unit.bytes.count, cached: unit.cached))
@@ -113,22 +123,38 @@ final class ChunkedCompressor {
         }
     }
 
+    private var inFlight: (Batch, DispatchGroup)?
+
     private struct Unit {
         var key: Digest
         var bytes: [UInt8]
         var cached: CompressedChunkCache.Location?
     }
 
-    /// One batch's buffers, shared by the threads working on it: each thread reads its own chunk,
-    /// uses its own codec and writes only its own result slot.
-    private struct Batch: @unchecked Sendable {
-        let chunks: UnsafeBufferPointer<[UInt8]>
-        let results: UnsafeMutableBufferPointer<Result<Unit, any Error>>
+    /// One batch, shared by the threads working on it: each thread reads its own chunk, uses its
+    /// own codec and writes only its own result slot; the owner reads the results only after
+    /// the group has been left.
+    private final class Batch: @unchecked Sendable {
+        let chunks: [[UInt8]]
         let codecs: [any ChunkCodec]
         let cache: CompressedChunkCache?
+        private let slots: UnsafeMutableBufferPointer<Result<Unit, any Error>>
+
+        init(chunks: [[UInt8]], codecs: [any ChunkCodec], cache: CompressedChunkCache?) {
+            (self.chunks, self.codecs, self.cache) = (chunks, codecs, cache)
+            slots = .allocate(capacity: chunks.count)
+            slots.initialize(repeating: .failure(CancellationError()))
+        }
+
+        deinit {
+            slots.deinitialize()
+            slots.deallocate()
+        }
+
+        var results: UnsafeMutableBufferPointer<Result<Unit, any Error>> { slots }
 
         func run(_ index: Int) {
-            results[index] = Result {
+            slots[index] = Result {
                 try chunks[index].withUnsafeBytes { chunk in
                     var hasher = DigestHasher()
                     hasher.update(chunk)

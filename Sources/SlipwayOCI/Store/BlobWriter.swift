@@ -1,4 +1,5 @@
 public import Foundation
+import Glibc
 
 /// Writes one blob into a ``ContentStore``: bytes go to a temporary file while being hashed;
 /// ``commit()`` checks digest and size, syncs, and renames into place atomically. A writer that
@@ -20,10 +21,12 @@ public final class BlobWriter {
         self.source = source
         hasher = DigestHasher(expected?.algorithm ?? .sha256)
         temporary = store.temporaryURL()
-        guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-            throw OCIError.invalidContent("cannot create \(temporary.path)")
+        // Not FileManager.createFile, which writes (and fsyncs) a file of its own first.
+        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw OCIError.invalidContent("cannot create \(temporary.path): \(String(cString: strerror(errno)))")
         }
-        handle = try FileHandle(forWritingTo: temporary)
+        handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
     }
 
     /// Bytes written so far.

@@ -39,14 +39,10 @@ struct CompressedChunkCache: Sendable {
     /// Best effort, as for the instruction cache: a lost entry only costs compressing again.
     func save(_ location: Location, for key: Digest) {
         let target = file(for: key)
-        let folder = target.deletingLastPathComponent()
-        let staging = folder.appendingPathComponent(".\(UUID().uuidString)")
-        do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            try Data("\(location.blob) \(location.offset) \(location.length)\n".utf8).write(to: staging)
-            if rename(staging.path, target.path) != 0 { try? FileManager.default.removeItem(at: staging) }
-        } catch {
-            try? FileManager.default.removeItem(at: staging)
+        let line = Data("\(location.blob) \(location.offset) \(location.length)\n".utf8)
+        if (try? FileReplacement.write(line, to: target, durable: false)) == nil {
+            try? FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try? FileReplacement.write(line, to: target, durable: false)
         }
     }
 

@@ -96,6 +96,14 @@ public struct ContentStore: Sendable {
             guard actual == expected else { throw OCIError.digestMismatch(expected: expected, actual: actual, source: source) }
             return expected
         }
+        // Configs and manifests are often made again byte for byte (a cached build): hashing
+        // them first spares a temporary file and two fsyncs.
+        if expected == nil {
+            var hasher = DigestHasher()
+            hasher.update(data)
+            let digest = hasher.finalize()
+            if contains(digest) { return digest }
+        }
         let writer = try writer(expected: expected, source: source)
         try writer.write(data)
         return try writer.commit().digest
@@ -139,9 +147,11 @@ public struct ContentStore: Sendable {
         guard contains(descriptor.digest) else { throw OCIError.notFound("blob \(descriptor.digest)") }
         try withIndexLock {
             var index = try readIndex()
-            index.manifests.removeAll { $0.annotations?[Annotation.refName] == name }
             var entry = descriptor
             entry.annotations = (entry.annotations ?? [:]).merging([Annotation.refName: name]) { _, new in new }
+            // Tagging again what the tag already names changes nothing: no rewrite, no fsync.
+            if index.manifests.filter({ $0.annotations?[Annotation.refName] == name }) == [entry] { return }
+            index.manifests.removeAll { $0.annotations?[Annotation.refName] == name }
             index.manifests.append(entry)
             try writeIndex(index)
         }
@@ -186,30 +196,9 @@ public struct ContentStore: Sendable {
     // MARK: Files
 
     static func atomicWrite(_ data: Data, to url: URL, temporaryDirectory: URL) throws {
-        let temporary = temporaryDirectory.appendingPathComponent(UUID().uuidString)
-        guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-            throw OCIError.invalidContent("cannot write \(temporary.path)")
-        }
-        do {
-            let handle = try FileHandle(forWritingTo: temporary)
-            try handle.write(contentsOf: data)
-            try handle.synchronize()
-            try handle.close()
-            guard rename(temporary.path, url.path) == 0 else {
-                throw OCIError.invalidContent("cannot replace \(url.path): \(String(cString: strerror(errno)))")
-            }
-            syncDirectory(url.deletingLastPathComponent())
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw error
-        }
+        try FileReplacement.write(data, to: url, durable: true, staging: temporaryDirectory)
     }
 
     /// Makes a rename durable.
-    static func syncDirectory(_ url: URL) {
-        let fd = open(url.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        fsync(fd)
-        close(fd)
-    }
+    static func syncDirectory(_ url: URL) { FileReplacement.syncFolder(url) }
 }
