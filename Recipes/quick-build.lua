@@ -12,6 +12,8 @@ local image = build {
   file = values.file or "Dockerfile",
   tags = { tag },
   no_cache = values.no_cache == "true",
+  -- The push below follows: each layer starts uploading while it is written.
+  stream_layers = true,
 }
 
 return pipeline { name = "quick-build", steps = { push { image } } }

@@ -36,6 +36,10 @@ public struct BuildStep: PluginKind, StepRunner, PluginReferencing {
         /// `host` (default) or `none`: the network RUN instructions get.
         public var network: NetworkMode?
         public var noCache: Bool?
+        /// Upload each layer to the first tag's repository while it is written, so that a push
+        /// that follows finds it there (`slipway build` does this unless --no-push). Uploads
+        /// that fail are left to the push. Needs `tags`.
+        public var streamLayers: Bool?
         /// Ask each base's registry even when the store has the tag (`docker build --pull`);
         /// default: only under `slipway serve`.
         public var pull: Bool?
@@ -69,6 +73,9 @@ public struct BuildStep: PluginKind, StepRunner, PluginReferencing {
         }
         do {
             tags = try (configuration.tags ?? []).map { try ImageReference(parsing: $0).description }
+            if configuration.streamLayers == true && tags.isEmpty {
+                throw ConfigurationError(path: [.key("stream_layers")], message: "needs tags: layers are uploaded to the first tag's repository")
+            }
             platform = try configuration.platform.map(Platform.init(parsing:)) ?? .host
         } catch {
             throw ConfigurationError(path: [], message: "\(error)")
@@ -115,7 +122,7 @@ public struct BuildStep: PluginKind, StepRunner, PluginReferencing {
         let given: [(String, Bool)] = [
             ("max_layer_size", configuration.maxLayerSize != nil), ("max_image_size", configuration.maxImageSize != nil),
             ("min_free_space", configuration.minFreeSpace != nil), ("seccomp", configuration.seccomp != nil),
-            ("build_contexts", !(configuration.buildContexts ?? [:]).isEmpty),
+            ("build_contexts", !(configuration.buildContexts ?? [:]).isEmpty), ("stream_layers", configuration.streamLayers == true),
         ]
         for (key, isGiven) in given where isGiven && builder.unsupportedKeys.contains(key) {
             throw ConfigurationError(path: [.key(key)], message: "the \(builderKind) builder cannot honour it (the native builder can)")
@@ -153,6 +160,7 @@ public struct BuildStep: PluginKind, StepRunner, PluginReferencing {
             compression: configuration.compression ?? .gzip)
         request.network = configuration.network ?? .host
         request.noCache = configuration.noCache ?? false
+        if configuration.streamLayers == true { request.streamLayersTo = try tags.first.map(ImageReference.init(parsing:)) }
         request.pullBases = configuration.pull ?? (context.services.basePolicy == .alwaysResolve)
         request.labels = configuration.labels ?? [:]
         request.unpackLimits = limits

@@ -69,11 +69,12 @@ extension NativeDockerfileBuilder {
             let (changes, store) = (result.changes, self.store)
             let options = LayerWriter.Options(compression: request.compression, epoch: request.epoch, keepOwnership: true)
             let progress = request.layerProgress(for: instruction)
-            (entries, written) = try await BlockingWork.run {
-                let entries = try DirectoryScanner.entries(of: changes)
-                let written = try LayerWriter(options: options).write(entries, into: store, progress: progress)
+            // Scanned before the upload starts: the layer's entries are needed after it, too.
+            entries = try await BlockingWork.run { try DirectoryScanner.entries(of: changes) }
+            written = try await streamingLayer(request) { [entries] tee in
+                let written = try LayerWriter(options: options).write(entries, into: store, progress: progress, tee: tee)
                 try layerCache.adopt(changes, as: written.diffID)
-                return (entries, written)
+                return written
             }
         } catch {
             try? FileManager.default.removeItem(at: result.changes)

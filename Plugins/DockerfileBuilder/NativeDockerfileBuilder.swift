@@ -437,12 +437,35 @@ public struct NativeDockerfileBuilder: Sendable {
         if let record = cached(digest, for: instruction, request: request) { return record }
         let store = self.store
         let options = LayerWriter.Options(compression: request.compression, epoch: request.epoch, keepOwnership: true)
-        // Hashing and compressing keep cores busy for long: off the cooperative pool.
         let progress = request.layerProgress(for: instruction)
-        let written = try await BlockingWork.run { try LayerWriter(options: options).write(entries, into: store, progress: progress) }
+        let written = try await streamingLayer(request) { tee in
+            try LayerWriter(options: options).write(entries, into: store, progress: progress, tee: tee)
+        }
         let record = InstructionCache.Record(layer: written.descriptor, diffID: written.diffID)
         instructionCache.save(record, for: digest)
         return record
+    }
+
+    /// Writes a layer with `write` on a Dispatch thread (hashing and compressing keep cores busy
+    /// for long: off the cooperative pool), uploading it meanwhile when the request streams
+    /// layers. The upload is best effort: whatever it does not complete, the push sends.
+    func streamingLayer(
+        _ request: BuildRequest, _ write: @escaping @Sendable (_ tee: ((UnsafeRawBufferPointer) -> Void)?) throws -> LayerWriter.Written
+    ) async throws -> LayerWriter.Written {
+        guard let destination = request.streamLayersTo, let upload = await StreamedUpload.start(with: registry, to: destination) else {
+            return try await BlockingWork.run { try write(nil) }
+        }
+        let result: LayerWriter.Written
+        do {
+            result = try await BlockingWork.run { try write { upload.send($0) } }
+        } catch {
+            await upload.abandon()
+            throw error
+        }
+        if await !upload.finish(digest: result.descriptor.digest) {
+            request.log?("layer \(result.descriptor.digest.short) was not taken while it was written; the push will send it")
+        }
+        return result
     }
 
     /// Later COPYs on a scratch stage need to know what a layer taken from the cache holds.
@@ -706,3 +729,4 @@ struct Scratchpad {
         if let extra { try? FileManager.default.removeItem(at: extra) }
     }
 }
+

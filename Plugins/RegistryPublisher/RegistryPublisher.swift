@@ -16,12 +16,24 @@ public struct RegistryPublisher: Publisher {
         let client = try context.registryClient()
         let descriptor = try ImageToPublish.descriptor(digest, in: store, for: context)
         var published: [String: String] = [:]
+        let base = Self.baseReference(of: descriptor, in: store)
         for destination in destinations {
-            let report = try await client.push(descriptor, from: store, to: destination)
-            context.logger.info("pushed \(destination): uploaded \(report.uploaded), already there \(report.skipped)")
+            // The base's layers are mounted from its own repository on the same registry
+            // instead of being sent again.
+            let mountFrom = base.flatMap { $0.registry == destination.registry ? [$0.repository] : nil } ?? []
+            let report = try await client.push(descriptor, from: store, to: destination, mountFrom: mountFrom)
+            context.logger.info("pushed \(destination): uploaded \(report.uploaded), mounted \(report.mounted), already there \(report.skipped)")
             published[destination.description] = descriptor.digest.description
         }
         return PublishResult(destinations: published)
+    }
+
+    /// The base an image names in its manifest annotations (the builder records it there).
+    static func baseReference(of descriptor: Descriptor, in store: ContentStore) -> ImageReference? {
+        guard MediaType.isManifest(descriptor.mediaType), let manifest = try? store.manifest(descriptor.digest),
+            let name = manifest.annotations?[Annotation.baseName]
+        else { return nil }
+        return try? ImageReference(parsing: name)
     }
 }
 

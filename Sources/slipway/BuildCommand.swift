@@ -166,6 +166,8 @@ struct BuildCommand: AsyncParsableCommand {
             "compression": .string(compression.rawValue), "network": .string(network.rawValue), "no_cache": .bool(noCache),
             "builder": .string(builder),
         ]
+        // The push follows: layers start on their way while they are written (the native builder).
+        if !noPush && builder == NativeBuilder.kind { configuration["stream_layers"] = .bool(true) }
         var arguments: [String: ConfigValue] = [:]
         for pair in buildArgs {
             guard let (key, value) = InputError.keyValue(pair) else { throw InputError("--build-arg \(pair): expected key=value") }

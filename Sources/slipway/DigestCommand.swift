@@ -10,13 +10,11 @@ struct DigestCommand: ParsableCommand {
 
     func run() throws {
         for file in files {
-            guard let handle = FileHandle(forReadingAtPath: file) else {
+            do {
+                print("\(try DigestHasher.digest(ofFile: URL(fileURLWithPath: file)))  \(file)")
+            } catch {
                 throw ErrorReporting.exit(for: InputError("\(file): cannot read"), verbose: false)
             }
-            defer { try? handle.close() }
-            var hasher = DigestHasher()
-            while let chunk = try handle.read(upToCount: 4 << 20), !chunk.isEmpty { hasher.update(chunk) }
-            print("\(hasher.finalize())  \(file)")
         }
     }
 }

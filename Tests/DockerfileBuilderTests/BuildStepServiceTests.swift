@@ -104,6 +104,7 @@ struct BuildStepServiceTests {
             (["builder": ConfigValue.string("kaniko")], "services.lua:3: step 'image': builder: unknown plugin kind 'kaniko' (builders: labelling, native)"),
             (["builder": .string("push")], "builder: 'push' is not a Dockerfile builder (builders: labelling, native)"),
             (["builder": .string("labelling"), "seccomp": .string("unconfined")], "seccomp: the labelling builder cannot honour it (the native builder can)"),
+            (["stream_layers": .bool(true), "tags": .array([])], "stream_layers: needs tags: layers are uploaded to the first tag's repository"),
         ] {
             let error = await #expect(throws: PipelineValidationError.self) {
                 try await PipelineRunner(registry: plugins).run(build(extra), info: RunInfo(id: "r2"))

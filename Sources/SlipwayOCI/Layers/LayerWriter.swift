@@ -46,13 +46,17 @@ public struct LayerWriter: Sendable {
     public init(options: Options = Options()) { self.options = options }
 
     /// Writes `entries` (sorted here) as one layer into `store`.
-    /// - Parameter progress: told after each entry the content bytes written so far and the
-    ///   total of the entries' contents.
+    /// - Parameters:
+    ///   - progress: told after each entry the content bytes written so far and the total of the
+    ///     entries' contents.
+    ///   - tee: also given every byte of the blob, in order, as it is written (a
+    ///     ``StreamedUpload``'s `send`).
     /// - Throws: ``OCIError`` naming the entry that could not be written.
     public func write(
-        _ entries: [LayerEntry], into store: ContentStore, progress: ((_ written: Int64, _ total: Int64) -> Void)? = nil
+        _ entries: [LayerEntry], into store: ContentStore, progress: ((_ written: Int64, _ total: Int64) -> Void)? = nil,
+        tee: ((UnsafeRawBufferPointer) -> Void)? = nil
     ) throws -> Written {
-        let sink = try LayerSink(store: store, compression: options.compression, reuseChunks: options.reuseChunks)
+        let sink = try LayerSink(store: store, compression: options.compression, reuseChunks: options.reuseChunks, tee: tee)
         ArchiveLocale.ensure()
         guard let archive = archive_write_new() else { throw OCIError.invalidContent("cannot create a tar writer") }
         defer { archive_write_free(archive) }
@@ -161,9 +165,11 @@ final class LayerSink {
     /// nil for uncompressed layers, whose tar stream is the blob.
     private let compressor: ChunkedCompressor?
     private let writer: BlobWriter
+    private let tee: ((UnsafeRawBufferPointer) -> Void)?
     private(set) var failure: (any Error)?
 
-    init(store: ContentStore, compression: LayerCompression, reuseChunks: Bool) throws {
+    init(store: ContentStore, compression: LayerCompression, reuseChunks: Bool, tee: ((UnsafeRawBufferPointer) -> Void)?) throws {
+        self.tee = tee
         if let codec = try compression.makeChunkCodec() {
             compressor = try ChunkedCompressor(
                 makeCodec: { try compression.makeChunkCodec() ?? codec },
@@ -176,11 +182,17 @@ final class LayerSink {
 
     /// Chunk hints from the writer (see ``LayerChunking``).
     func entryWillStart(contentSize: Int64) throws {
-        try compressor?.entryWillStart(contentSize: contentSize) { try writer.write($0) }
+        try compressor?.entryWillStart(contentSize: contentSize, into: emit)
     }
 
     func entryDidEnd(path: String) throws {
-        try compressor?.entryDidEnd(path: path) { try writer.write($0) }
+        try compressor?.entryDidEnd(path: path, into: emit)
+    }
+
+    /// Bytes of the blob, in order.
+    private func emit(_ bytes: UnsafeRawBufferPointer) throws {
+        try writer.write(bytes)
+        tee?(bytes)
     }
 
     /// - Returns: false after a failure (libarchive then stops).
@@ -188,7 +200,7 @@ final class LayerSink {
         guard failure == nil else { return false }
         do {
             diffHasher.update(bytes)
-            if let compressor { try compressor.compress(bytes) { try writer.write($0) } } else { try writer.write(bytes) }
+            if let compressor { try compressor.compress(bytes, into: emit) } else { try emit(bytes) }
             return true
         } catch {
             failure = error
@@ -199,7 +211,7 @@ final class LayerSink {
 
     func finish(mediaType: String) throws -> LayerWriter.Written {
         if let failure { throw failure }
-        try compressor?.finish { try writer.write($0) }
+        try compressor?.finish(into: emit)
         let (digest, size) = try writer.commit()
         compressor?.remember(in: digest)
         return LayerWriter.Written(

@@ -107,7 +107,7 @@ extension RegistryClient {
     private func uploadOnce(
         _ descriptor: Descriptor, from store: ContentStore, to reference: ImageReference, mountFrom: [String]
     ) async throws -> UploadOutcome {
-        let base = "\(scheme(for: reference.registry))://\(reference.apiHost)"
+        let base = baseURL(reference)
         let uploads = "\(repositoryURL(reference))/blobs/uploads/"
         for source in mountFrom where try await mountBlob(descriptor.digest, from: source, to: reference) {
             return .mounted

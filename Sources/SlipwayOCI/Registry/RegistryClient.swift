@@ -99,7 +99,12 @@ public struct RegistryClient: Sendable {
     }
 
     func repositoryURL(_ reference: ImageReference) -> String {
-        "\(scheme(for: reference.registry))://\(reference.apiHost)/v2/\(reference.repository)"
+        "\(baseURL(reference))/v2/\(reference.repository)"
+    }
+
+    /// `scheme://host[:port]` of `reference`'s registry, against which relative Locations resolve.
+    func baseURL(_ reference: ImageReference) -> String {
+        "\(scheme(for: reference.registry))://\(reference.apiHost)"
     }
 
     static func pullScope(_ repository: String) -> String { "repository:\(repository):pull" }
