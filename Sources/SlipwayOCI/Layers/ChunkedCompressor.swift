@@ -24,6 +24,10 @@ final class ChunkedCompressor {
     private let chunking: LayerChunking
     private var current: [UInt8] = []
     private var ready: [[UInt8]] = []
+    /// Emptied chunk buffers of finished batches: fresh memory costs a page fault per 4 KiB.
+    private var spare: [[UInt8]] = []
+    /// The uncompressed stream's digest (the layer's diffID), updated by each batch in order.
+    private let diffID = StreamDigest()
     private var insideLargeEntry = false
     private var written: Int64 = 0
     private(set) var placements: [Placement] = []
@@ -89,21 +93,25 @@ final class ChunkedCompressor {
     private func cut(into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         guard !current.isEmpty else { return }
         ready.append(current)
-        current.removeAll(keepingCapacity: true)
+        current = spare.popLast() ?? []
         if ready.count == codecs.count { try flush(into: sink) }
     }
+
+    /// The digest of every byte compressed, once `finish` has returned.
+    func uncompressedDigest() -> (digest: Digest, count: Int64) { (diffID.hasher.finalize(), diffID.hasher.count) }
 
     /// Hands the ready chunks to the workers and returns at once, so that the caller reads and
     /// hashes the next batch while this one compresses; the batch before is written first.
     private func flush(into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         try collect(into: sink)
         guard !ready.isEmpty else { return }
-        let batch = Batch(chunks: ready, codecs: codecs, cache: cache)
+        let batch = Batch(chunks: ready, codecs: codecs, cache: cache, diffID: diffID)
         ready = []
         let group = DispatchGroup()
         group.enter()
         DispatchQueue.global(qos: .userInitiated).async {
-            DispatchQueue.concurrentPerform(iterations: batch.chunks.count) { batch.run($0) }
+            // One more job than chunks: the diffID, hashed in order beside the compression.
+            DispatchQueue.concurrentPerform(iterations: batch.chunks.count + 1) { batch.run($0) }
             group.leave()
         }
         inFlight = (batch, group)
@@ -121,9 +129,19 @@ final class ChunkedCompressor {
             written += Int64(unit.bytes.count)
             if unit.cached == nil { compressed += 1 } else { reused += 1 }
         }
+        var chunks = batch.takeChunks()
+        while spare.count < codecs.count * 2, var chunk = chunks.popLast() {
+            chunk.removeAll(keepingCapacity: true)
+            spare.append(chunk)
+        }
     }
 
     private var inFlight: (Batch, DispatchGroup)?
+
+    /// A digest of the uncompressed stream, shared with one batch at a time.
+    private final class StreamDigest: @unchecked Sendable {
+        var hasher = DigestHasher()
+    }
 
     private struct Unit {
         var key: Digest
@@ -135,13 +153,14 @@ final class ChunkedCompressor {
     /// own codec and writes only its own result slot; the owner reads the results only after
     /// the group has been left.
     private final class Batch: @unchecked Sendable {
-        let chunks: [[UInt8]]
+        private(set) var chunks: [[UInt8]]
         let codecs: [any ChunkCodec]
         let cache: CompressedChunkCache?
+        let diffID: StreamDigest
         private let slots: UnsafeMutableBufferPointer<Result<Unit, any Error>>
 
-        init(chunks: [[UInt8]], codecs: [any ChunkCodec], cache: CompressedChunkCache?) {
-            (self.chunks, self.codecs, self.cache) = (chunks, codecs, cache)
+        init(chunks: [[UInt8]], codecs: [any ChunkCodec], cache: CompressedChunkCache?, diffID: StreamDigest) {
+            (self.chunks, self.codecs, self.cache, self.diffID) = (chunks, codecs, cache, diffID)
             slots = .allocate(capacity: chunks.count)
             slots.initialize(repeating: .failure(CancellationError()))
         }
@@ -153,7 +172,17 @@ final class ChunkedCompressor {
 
         var results: UnsafeMutableBufferPointer<Result<Unit, any Error>> { slots }
 
+        /// The chunk buffers, for reuse, once the batch is done.
+        func takeChunks() -> [[UInt8]] {
+            defer { chunks = [] }
+            return chunks
+        }
+
         func run(_ index: Int) {
+            guard index < chunks.count else {
+                for chunk in chunks { chunk.withUnsafeBytes { diffID.hasher.update($0) } }
+                return
+            }
             slots[index] = Result {
                 try chunks[index].withUnsafeBytes { chunk in
                     var hasher = DigestHasher()

@@ -23,10 +23,11 @@ final class GzipChunkCodec: ChunkCodec {
 
     func compress(_ chunk: UnsafeRawBufferPointer) throws -> [UInt8] {
         let bound = libdeflate_gzip_compress_bound(compressor, chunk.count)
-        var output = [UInt8](repeating: 0, count: bound)
-        let written = output.withUnsafeMutableBytes { libdeflate_gzip_compress(compressor, chunk.baseAddress, chunk.count, $0.baseAddress, bound) }
-        guard written > 0 else { throw OCIError.invalidContent("gzip compression of a \(chunk.count)-byte chunk failed") }
-        output.removeLast(bound - written)
+        // Uninitialised: the bound is written over, not zeroed first.
+        let output = [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in
+            count = libdeflate_gzip_compress(compressor, chunk.baseAddress, chunk.count, buffer.baseAddress, bound)
+        }
+        guard !output.isEmpty else { throw OCIError.invalidContent("gzip compression of a \(chunk.count)-byte chunk failed") }
         return output
     }
 

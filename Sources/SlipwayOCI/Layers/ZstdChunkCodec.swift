@@ -27,12 +27,14 @@ final class ZstdChunkCodec: ChunkCodec {
 
     func compress(_ chunk: UnsafeRawBufferPointer) throws -> [UInt8] {
         let bound = ZSTD_compressBound(chunk.count)
-        var output = [UInt8](repeating: 0, count: bound)
-        let written = output.withUnsafeMutableBytes { ZSTD_compress2(context, $0.baseAddress, bound, chunk.baseAddress, chunk.count) }
+        var written = 0
+        let output = [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in
+            written = ZSTD_compress2(context, buffer.baseAddress, bound, chunk.baseAddress, chunk.count)
+            count = ZSTD_isError(written) == 0 ? written : 0
+        }
         guard ZSTD_isError(written) == 0 else {
             throw OCIError.invalidContent("zstd compression failed: \(String(cString: ZSTD_getErrorName(written)))")
         }
-        output.removeLast(bound - written)
         return output
     }
 

@@ -61,14 +61,16 @@ struct CompressedChunkCache: Sendable {
         let descriptor = open(store.blobURL(location.blob).path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
-        var bytes = [UInt8](repeating: 0, count: location.length)
-        var done = 0
-        while done < location.length {
-            let count = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + done, location.length - done, off_t(location.offset) + off_t(done)) }
-            guard count > 0 else { return nil }
-            done += count
+        var complete = false
+        let bytes = [UInt8](unsafeUninitializedCapacity: location.length) { buffer, count in
+            while count < location.length {
+                let read = pread(descriptor, buffer.baseAddress! + count, location.length - count, off_t(location.offset) + off_t(count))
+                guard read > 0 else { return }
+                count += read
+            }
+            complete = true
         }
-        return bytes
+        return complete ? bytes : nil
     }
 
     private func file(for key: Digest) -> URL {
