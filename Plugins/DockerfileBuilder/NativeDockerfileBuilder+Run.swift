@@ -71,7 +71,7 @@ extension NativeDockerfileBuilder {
             let progress = request.layerProgress(for: instruction)
             // Scanned before the upload starts: the layer's entries are needed after it, too.
             entries = try await BlockingWork.run { try DirectoryScanner.entries(of: changes) }
-            written = try await streamingLayer(request) { [entries] tee in
+            written = try await streamingLayer(request, for: instruction) { [entries] tee in
                 let written = try LayerWriter(options: options).write(entries, into: store, progress: progress, tee: tee)
                 try layerCache.adopt(changes, as: written.diffID)
                 return written

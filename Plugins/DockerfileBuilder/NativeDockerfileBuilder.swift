@@ -438,7 +438,7 @@ public struct NativeDockerfileBuilder: Sendable {
         let store = self.store
         let options = LayerWriter.Options(compression: request.compression, epoch: request.epoch, keepOwnership: true)
         let progress = request.layerProgress(for: instruction)
-        let written = try await streamingLayer(request) { tee in
+        let written = try await streamingLayer(request, for: instruction) { tee in
             try LayerWriter(options: options).write(entries, into: store, progress: progress, tee: tee)
         }
         let record = InstructionCache.Record(layer: written.descriptor, diffID: written.diffID)
@@ -450,10 +450,11 @@ public struct NativeDockerfileBuilder: Sendable {
     /// for long: off the cooperative pool), uploading it meanwhile when the request streams
     /// layers. The upload is best effort: whatever it does not complete, the push sends.
     func streamingLayer(
-        _ request: BuildRequest, _ write: @escaping @Sendable (_ tee: ((UnsafeRawBufferPointer) -> Void)?) throws -> LayerWriter.Written
+        _ request: BuildRequest, for instruction: Instruction,
+        _ write: @escaping @Sendable (_ tee: ((UnsafeRawBufferPointer) -> Void)?) throws -> LayerWriter.Written
     ) async throws -> LayerWriter.Written {
         guard let destination = request.streamLayersTo, let upload = await StreamedUpload.start(with: registry, to: destination) else {
-            return try await BlockingWork.run { try write(nil) }
+            return noteReuse(try await BlockingWork.run { try write(nil) }, for: instruction, request: request)
         }
         let result: LayerWriter.Written
         do {
@@ -463,9 +464,17 @@ public struct NativeDockerfileBuilder: Sendable {
             throw error
         }
         if await !upload.finish(digest: result.descriptor.digest) {
-            request.log?("layer \(result.descriptor.digest.short) was not taken while it was written; the push will send it")
+            request.log?("\(instruction.location) \(instruction.name): the registry did not take layer \(result.descriptor.digest.short) while it was written; the push will send it")
         }
-        return result
+        return noteReuse(result, for: instruction, request: request)
+    }
+
+    /// Says in the build log how much of a new layer earlier layers' chunks spared compressing.
+    private func noteReuse(_ written: LayerWriter.Written, for instruction: Instruction, request: BuildRequest) -> LayerWriter.Written {
+        if written.reusedChunks > 0 {
+            request.log?("\(instruction.location) \(instruction.name): \(written.reusedChunks) of \(written.reusedChunks + written.compressedChunks) compressed chunks reused")
+        }
+        return written
     }
 
     /// Later COPYs on a scratch stage need to know what a layer taken from the cache holds.

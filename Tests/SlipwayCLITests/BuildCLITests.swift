@@ -7,6 +7,33 @@ import Testing
 struct BuildCLITests {
     let slipway = CommandRunner.slipway()
 
+    /// Reproducible and incremental at once: a build in a fresh state gives the same digest every
+    /// time, and a rebuild after one file changed, which copies every other chunk from the
+    /// earlier layer, gives exactly the digest a cold build of the changed files gives.
+    @Test func anIncrementalBuildIsTheColdBuild() async throws {
+        let registry = try await RegistryHarness.start()
+        var files = ["Dockerfile": "FROM scratch\nCOPY files/ /app/\n"]
+        for index in 0..<30 { files["files/f\(index).txt"] = String(repeating: "line \(index) of a file that fills some chunks\n", count: 4_000 + index * 500) }
+        let context = try Scratch.files(files)
+        let reference = "\(registry.address)/web/chunks:1"
+        func build(_ state: URL, _ flags: [String] = []) async throws -> CommandRunner.Result {
+            let result = try await slipway.run(["build", "-t", reference] + flags + [context.path], environment: ["SLIPWAY_STATE_DIR": state.path])
+            #expect(result.status == 0, "\(result.stderr)")
+            return result
+        }
+        let warm = Scratch.location("warm")
+        let first = try await build(warm)
+        #expect(try await build(Scratch.location("cold-a")).stdout == first.stdout)
+
+        try Data("changed\n".utf8).write(to: context.appendingPathComponent("files/f17.txt"))
+        let incremental = try await build(warm)
+        #expect(incremental.stdout != first.stdout)
+        #expect(incremental.stderr.contains("compressed chunks reused"), "\(incremental.stderr)")
+        let cold = try await build(Scratch.location("cold-b"), ["--no-cache"])
+        #expect(!cold.stderr.contains("compressed chunks reused"))
+        #expect(cold.stdout == incremental.stdout)
+    }
+
     @Test func buildPushesAndARebuildPushesNothing() async throws {
         try Prerequisites.require(["skopeo"])
         let registry = try await RegistryHarness.start()
