@@ -458,7 +458,8 @@ public struct NativeDockerfileBuilder: Sendable {
         }
         let result: LayerWriter.Written
         do {
-            result = try await BlockingWork.run { try write { upload.send($0) } }
+            // Waits on the network when the registry takes bytes slower than they are made.
+            result = try await BlockingWork.wait { try write { upload.send($0) } }
         } catch {
             await upload.abandon()
             throw error

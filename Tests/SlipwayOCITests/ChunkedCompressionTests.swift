@@ -9,16 +9,16 @@ import Testing
 struct ChunkedCompressionTests {
     /// Feeds `data` in `read`-sized pieces, with no entry hints (cuts at the hard limit only).
     static func compress(_ data: Data, read: Int, compression: LayerCompression = .gzip) throws -> Data {
-        let compressor = try ChunkedCompressor(makeCodec: { try compression.makeChunkCodec()! }, cache: nil)
-        var output = Data()
+        let output = Collected()
+        let compressor = try ChunkedCompressor(makeCodec: { try compression.makeChunkCodec()! }, cache: nil) { output.data.append(contentsOf: $0) }
         var offset = 0
         while offset < data.count {
             let end = min(offset + read, data.count)
-            try data[offset..<end].withUnsafeBytes { try compressor.compress($0) { output.append(contentsOf: $0) } }
+            try data[offset..<end].withUnsafeBytes { try compressor.compress($0) }
             offset = end
         }
-        try compressor.finish { output.append(contentsOf: $0) }
-        return output
+        try compressor.finish()
+        return output.data
     }
 
     /// Text-like input (compressible, with repeats across chunk boundaries) plus random bytes.
@@ -50,6 +50,18 @@ struct ChunkedCompressionTests {
             #expect(try Self.compress(input, read: read) == reference, "reads of \(read) bytes")
         }
         #expect(try Self.compress(input.prefix(300_000), read: 1) == (try Self.compress(input.prefix(300_000), read: 300_000)))
+    }
+
+    /// A sink that fails (a full disk) stops the pipeline with its error, however far the
+    /// batches behind it got.
+    @Test func aFailingSinkStopsTheCompressorWithItsError() throws {
+        struct DiskFull: Error {}
+        let input = Self.sample(20 << 20)
+        let compressor = try ChunkedCompressor(makeCodec: { try LayerCompression.gzip.makeChunkCodec()! }, cache: nil) { _ in throw DiskFull() }
+        #expect(throws: DiskFull.self) {
+            try input.withUnsafeBytes { try compressor.compress($0) }
+            try compressor.finish()
+        }
     }
 
     /// 40 files of 100 kB and 3 of 1.5 MB; `changed` rewrites one of them.
@@ -122,6 +134,11 @@ struct ChunkedCompressionTests {
         #expect(report.removedBlobs == 1)
         #expect(entries() == 0)
     }
+}
+
+/// What the compressor wrote (from whichever thread wrote it; one at a time).
+final class Collected: @unchecked Sendable {
+    var data = Data()
 }
 
 /// A small deterministic generator (SplitMix64), so the trees are the same in every run.

@@ -177,30 +177,28 @@ final class LayerSink {
     private(set) var failure: (any Error)?
 
     init(store: ContentStore, compression: LayerCompression, reuseChunks: Bool, tee: ((UnsafeRawBufferPointer) -> Void)?) throws {
-        self.tee = tee
+        let writer = try store.writer(source: "layer writer")
+        (self.writer, self.tee) = (writer, tee)
         if let codec = try compression.makeChunkCodec() {
             compressor = try ChunkedCompressor(
                 makeCodec: { try compression.makeChunkCodec() ?? codec },
-                cache: reuseChunks ? { CompressedChunkCache(beside: store, codec: $0) } : nil)
+                cache: reuseChunks ? { CompressedChunkCache(beside: store, codec: $0) } : nil,
+                sink: { bytes in
+                    try writer.write(bytes)
+                    tee?(bytes)
+                })
         } else {
             compressor = nil
         }
-        writer = try store.writer(source: "layer writer")
     }
 
     /// Chunk hints from the writer (see ``LayerChunking``).
     func entryWillStart(contentSize: Int64) throws {
-        try compressor?.entryWillStart(contentSize: contentSize, into: emit)
+        try compressor?.entryWillStart(contentSize: contentSize)
     }
 
     func entryDidEnd(path: String) throws {
-        try compressor?.entryDidEnd(path: path, into: emit)
-    }
-
-    /// Bytes of the blob, in order.
-    private func emit(_ bytes: UnsafeRawBufferPointer) throws {
-        try writer.write(bytes)
-        tee?(bytes)
+        try compressor?.entryDidEnd(path: path)
     }
 
     /// - Returns: false after a failure (libarchive then stops).
@@ -209,7 +207,12 @@ final class LayerSink {
         do {
             // The compressor hashes the stream itself, on another core.
             if compressor == nil { diffHasher.update(bytes) }
-            if let compressor { try compressor.compress(bytes, into: emit) } else { try emit(bytes) }
+            if let compressor {
+                try compressor.compress(bytes)
+            } else {
+                try writer.write(bytes)
+                tee?(bytes)
+            }
             return true
         } catch {
             failure = error
@@ -220,7 +223,7 @@ final class LayerSink {
 
     func finish(mediaType: String) throws -> LayerWriter.Written {
         if let failure { throw failure }
-        try compressor?.finish(into: emit)
+        try compressor?.finish()
         let (digest, size) = try writer.commit()
         compressor?.remember(in: digest)
         let uncompressed = compressor?.uncompressedDigest() ?? (digest: diffHasher.finalize(), count: diffHasher.count)
