@@ -3,7 +3,7 @@
 inputs, in one invocation, alternating tools repetition by repetition. Prints a table and writes
 bench-results.json (one object per scenario S1..S9). Never part of the tests; release build.
 
-  BENCH_REPS       repetitions of the quick scenarios (default 5; the Debian ones use 3)
+  BENCH_REPS       repetitions (default 5; the RUN-heavy ones, S4, S5 and S8, use at most 3)
   BENCH_SCENARIOS  which to run (default "S1 S2 S3 S4 S5 S6 S7 S8 S9")
 """
 import base64, hashlib, json, os, random, shutil, statistics, subprocess, sys, time, urllib.request
@@ -272,19 +272,19 @@ class Bench:
         context = self.dockerfile_context("run-heavy", "ARG BASE\nFROM ${BASE}\n"
             "RUN mkdir /data && cd /data && i=0 && while [ $i -lt 10000 ]; do echo \"file $i\" > f$i; i=$((i+1)); done\n"
             "RUN cd /data && rm -f f*[02468]\n")
-        samples = self.cold("S4", "RUN-heavy: 10,000 files made, half deleted", context, target="no slower than buildah")
+        samples = self.cold("S4", "RUN-heavy: 10,000 files made, half deleted", context, reps=min(REPS, 3), target="no slower than buildah")
         self.require_same("S4", samples["slipway"])
 
     def multi_stage_context(self):
         return self.dockerfile_context("multi-stage", "ARG BASE\n"
-            "FROM ${BASE} AS left\nRUN mkdir /out && dd if=/dev/zero bs=1M count=96 2>/dev/null | md5sum > /out/left.txt && seq 1 3000 | while read i; do echo $i > /out/l$i; done\n"
-            "FROM ${BASE} AS right\nRUN mkdir /out && dd if=/dev/zero bs=1M count=96 2>/dev/null | sha1sum > /out/right.txt && seq 1 3000 | while read i; do echo $i > /out/r$i; done\n"
+            "FROM ${BASE} AS left\nRUN mkdir /out && dd if=/dev/zero bs=1M count=96 2>/dev/null | md5sum > /out/left.txt && seq 1 1000 | while read i; do echo $i > /out/l$i; done\n"
+            "FROM ${BASE} AS right\nRUN mkdir /out && dd if=/dev/zero bs=1M count=96 2>/dev/null | sha1sum > /out/right.txt && seq 1 1000 | while read i; do echo $i > /out/r$i; done\n"
             "FROM ${BASE}\nCOPY --from=left /out/ /left/\nCOPY --from=right /out/ /right/\nCMD [\"ls\", \"/left\", \"/right\"]\n")
 
     def s5_s9(self):
         context = self.multi_stage_context()
         if "S5" in WANTED:
-            samples = self.cold("S5", "multi-stage, two independent stages", context, target="no slower than buildah")
+            samples = self.cold("S5", "multi-stage, two independent stages", context, reps=min(REPS, 3), target="no slower than buildah")
             self.require_same("S5", samples["slipway"])
         if "S9" not in WANTED:
             return
@@ -422,7 +422,7 @@ def main():
     started = time.monotonic()
     try:
         cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
-        log(f"machine: {os.cpu_count()} cores, {cpu}; repetitions {REPS} (S8: {min(REPS, 3)}), tools alternating")
+        log(f"machine: {os.cpu_count()} cores, {cpu}; repetitions {REPS} (S4, S5, S8: {min(REPS, 3)}), tools alternating")
         bench.prepare_bases(need_debian="S8" in WANTED)
         log(f"{'id':<4} {'scenario':<44} {'slipway s (min–max)':>22} {'peer s (min–max)':>22} {'peer':<9} {'ratio':>6} {'RSS MB':>6} {'peer':>6}")
         if {"S1", "S2", "S3"} & set(WANTED):
