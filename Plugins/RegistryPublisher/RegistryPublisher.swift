@@ -17,11 +17,13 @@ public struct RegistryPublisher: Publisher {
         let descriptor = try ImageToPublish.descriptor(digest, in: store, for: context)
         var published: [String: String] = [:]
         let base = Self.baseReference(of: descriptor, in: store)
+        var pushed: [ImageReference] = []
         for destination in destinations {
-            // The base's layers are mounted from its own repository on the same registry
-            // instead of being sent again.
-            let mountFrom = base.flatMap { $0.registry == destination.registry ? [$0.repository] : nil } ?? []
+            // Blobs are mounted, not sent again, from repositories on the same registry that
+            // have them: the base's, and the destinations pushed before this one.
+            let mountFrom = ([base].compactMap { $0 } + pushed).filter { $0.registry == destination.registry }.map(\.repository)
             let report = try await client.push(descriptor, from: store, to: destination, mountFrom: mountFrom)
+            pushed.append(destination)
             context.logger.info("pushed \(destination): uploaded \(report.uploaded), mounted \(report.mounted), already there \(report.skipped)")
             published[destination.description] = descriptor.digest.description
         }

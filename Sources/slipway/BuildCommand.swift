@@ -53,6 +53,10 @@ struct BuildCommand: AsyncParsableCommand {
     @Option(help: "The builder kind: native (default) or buildah (the buildah command, vfs storage, chroot isolation); `slipway plugins` lists them.")
     var builder = NativeBuilder.kind
     @Flag(help: "Build into the store only; do not push.") var noPush = false
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Upload each layer to the first tag's repository while it is written (default with a push and the native builder). It saves the upload's time but sends a layer the registry may already have; --no-stream-layers leaves every upload to the push, which skips those.")
+    var streamLayers: Bool?
     @Flag(help: "Make every layer anew instead of reusing what earlier builds made.") var noCache = false
     @Flag(help: "Print the build report as JSON.") var json = false
     @Option(help: "How the build's events reach stderr: auto (tty on a terminal, else plain), tty (a live view of the running steps), plain (timestamped lines) or json (one event per line; Docs/Events.md).")
@@ -71,6 +75,7 @@ struct BuildCommand: AsyncParsableCommand {
 
     func validate() throws {
         if tag.isEmpty && !noPush { throw ValidationError("give at least one -t/--tag to push to, or --no-push") }
+        if streamLayers == true && noPush { throw ValidationError("--stream-layers uploads layers for the push: drop --no-push, or --stream-layers") }
         // Checked here too, so the error names the flag rather than the build step's key.
         if let platform {
             do { _ = try Platform(parsing: platform) } catch { throw ValidationError("--platform \(platform): \(error)") }
@@ -91,7 +96,7 @@ struct BuildCommand: AsyncParsableCommand {
         else { throw ValidationError("--builder \(builder): expected one of \(kinds.joined(separator: ", "))") }
         for (key, flag, given) in [("max_layer_size", "--max-layer-size", maxLayerSize != nil), ("max_image_size", "--max-image-size", maxImageSize != nil),
                                    ("min_free_space", "--min-free-space", minFreeSpace != nil), ("seccomp", "--security-opt", !securityOptions.isEmpty),
-                                   ("build_contexts", "--build-context", !buildContexts.isEmpty)]
+                                   ("build_contexts", "--build-context", !buildContexts.isEmpty), ("stream_layers", "--stream-layers", streamLayers == true)]
         where given && found.unsupportedKeys.contains(key) {
             throw ValidationError("\(flag) is not honoured by --builder \(builder) (the native builder honours it)")
         }
@@ -166,8 +171,9 @@ struct BuildCommand: AsyncParsableCommand {
             "compression": .string(compression.rawValue), "network": .string(network.rawValue), "no_cache": .bool(noCache),
             "builder": .string(builder),
         ]
-        // The push follows: layers start on their way while they are written (the native builder).
-        if !noPush && builder == NativeBuilder.kind { configuration["stream_layers"] = .bool(true) }
+        // The push follows: layers start on their way while they are written (the native builder;
+        // buildah refuses the key, so --stream-layers with it is refused, never dropped).
+        if streamLayers ?? (!noPush && builder == NativeBuilder.kind) { configuration["stream_layers"] = .bool(true) }
         var arguments: [String: ConfigValue] = [:]
         for pair in buildArgs {
             guard let (key, value) = InputError.keyValue(pair) else { throw InputError("--build-arg \(pair): expected key=value") }
