@@ -415,9 +415,13 @@ def main():
     subprocess.run(["bash", "Scripts/setup.sh"], check=True)
     if os.geteuid() != 0:
         sys.exit("bench: run as root (RUN steps and buildah's chroot isolation need it)")
-    log("bench: building slipway (release)")
-    subprocess.run(["swift", "build", "-c", "release", "--product", "slipway"], check=True, stdout=sys.stderr)
-    slipway = os.path.join(ROOT, ".build/release/slipway")
+    # As a release would ship it: optimised, the Swift runtime and Foundation linked in (it
+    # starts in about 12 ms instead of 18: fewer libraries to load and relocate). A build
+    # folder of its own, so the tests' debug build is left alone.
+    log("bench: building slipway (release, static Swift runtime, in .build-static)")
+    subprocess.run(["swift", "build", "-c", "release", "--product", "slipway", "--static-swift-stdlib", "--scratch-path", ".build-static"],
+                   check=True, stdout=sys.stderr)
+    slipway = os.path.join(ROOT, ".build-static/release/slipway")
     bench = Bench(slipway)
     started = time.monotonic()
     try:
