@@ -28,8 +28,8 @@ public struct BuildRequest: Sendable {
     public var network: NetworkMode = .host
     /// Build every layer anew instead of reusing what earlier builds made.
     public var noCache = false
-    /// Where layers are uploaded while they are written (``StreamedUpload``); nil: not at all.
-    public var streamLayersTo: ImageReference?
+    /// Where layers are uploaded while they are written; nil: not at all.
+    public var streamLayers: LayerStreaming?
     /// Resolve every base against its registry even when the store has its tag.
     public var pullBases = false
     /// How much the base images may unpack to (per layer, per image) and what must stay free.

@@ -160,7 +160,7 @@ public struct BuildStep: PluginKind, StepRunner, PluginReferencing {
             compression: configuration.compression ?? .gzip)
         request.network = configuration.network ?? .host
         request.noCache = configuration.noCache ?? false
-        if configuration.streamLayers == true { request.streamLayersTo = try tags.first.map(ImageReference.init(parsing:)) }
+        if configuration.streamLayers == true { request.streamLayers = try tags.first.map { LayerStreaming(to: try ImageReference(parsing: $0)) } }
         request.pullBases = configuration.pull ?? (context.services.basePolicy == .alwaysResolve)
         request.labels = configuration.labels ?? [:]
         request.unpackLimits = limits

@@ -453,7 +453,7 @@ public struct NativeDockerfileBuilder: Sendable {
         _ request: BuildRequest, for instruction: Instruction,
         _ write: @escaping @Sendable (_ tee: ((UnsafeRawBufferPointer) -> Void)?) throws -> LayerWriter.Written
     ) async throws -> LayerWriter.Written {
-        guard let destination = request.streamLayersTo, let upload = await StreamedUpload.start(with: registry, to: destination) else {
+        guard let upload = await request.streamLayers?.start(with: registry, log: request.log) else {
             return noteReuse(try await BlockingWork.run { try write(nil) }, for: instruction, request: request)
         }
         let result: LayerWriter.Written
