@@ -27,10 +27,14 @@ public enum FileReplacement {
                 }
             }
             if durable, fsync(descriptor) != 0 { throw failure("cannot sync \(temporary.path)") }
-            close(descriptor)
-            guard rename(temporary.path, url.path) == 0 else { throw failure("cannot replace \(url.path)") }
         } catch {
             close(descriptor)
+            unlink(temporary.path)
+            throw error
+        }
+        close(descriptor)
+        guard rename(temporary.path, url.path) == 0 else {
+            let error = failure("cannot replace \(url.path)")
             unlink(temporary.path)
             throw error
         }
