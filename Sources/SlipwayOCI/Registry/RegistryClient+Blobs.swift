@@ -108,15 +108,10 @@ extension RegistryClient {
         _ descriptor: Descriptor, from store: ContentStore, to reference: ImageReference, mountFrom: [String]
     ) async throws -> UploadOutcome {
         let base = baseURL(reference)
-        let uploads = "\(repositoryURL(reference))/blobs/uploads/"
         for source in mountFrom where try await mountBlob(descriptor.digest, from: source, to: reference) {
             return .mounted
         }
-        let start = try await send(.POST, uploads, registry: reference.registry, scopes: [Self.pushScope(reference.repository)], retrying: false)
-        guard start.status == .accepted, var location = start.headers.first(name: "Location") else {
-            throw await failure(start, url: uploads, what: "registry refused to start an upload")
-        }
-        _ = try? await start.body.collect(upTo: 1 << 20)
+        var location = try await startUpload(to: reference)
         let blob = store.blobURL(descriptor.digest)
         let size = descriptor.size
         let chunkSize = configuration.chunkSize
@@ -143,13 +138,7 @@ extension RegistryClient {
                 location = next
                 offset += length
             }
-            let url = Self.appendingDigest(Self.absolute(location, base: base), descriptor.digest)
-            var finish = HTTPHeaders()
-            finish.add(name: "Content-Length", value: "0")
-            let response = try await send(
-                .PUT, url, registry: reference.registry, scopes: [Self.pushScope(reference.repository)], headers: finish,
-                retrying: false)
-            guard response.status == .created else { throw await failure(response, url: url, what: "registry refused to complete the upload") }
+            try await completeUpload(at: Self.absolute(location, base: base), digest: descriptor.digest, to: reference)
             return .uploaded
         }
 
@@ -163,6 +152,29 @@ extension RegistryClient {
         guard response.status == .created else { throw await failure(response, url: url, what: "registry refused blob \(descriptor.digest)") }
         _ = try? await response.body.collect(upTo: 1 << 20)
         return .uploaded
+    }
+
+    /// Opens an upload session in `reference`'s repository. - Returns: its location, absolute.
+    func startUpload(to reference: ImageReference) async throws -> String {
+        let uploads = "\(repositoryURL(reference))/blobs/uploads/"
+        let start = try await send(.POST, uploads, registry: reference.registry, scopes: [Self.pushScope(reference.repository)], retrying: false)
+        guard start.status == .accepted, let location = start.headers.first(name: "Location") else {
+            throw await failure(start, url: uploads, what: "registry refused to start an upload")
+        }
+        _ = try? await start.body.collect(upTo: 1 << 20)
+        return Self.absolute(location, base: baseURL(reference))
+    }
+
+    /// Completes the upload session at `location` (absolute) as the blob `digest`, sending no
+    /// more bytes; the registry checks the digest of what it received.
+    func completeUpload(at location: String, digest: Digest, to reference: ImageReference) async throws {
+        let url = Self.appendingDigest(location, digest)
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Length", value: "0")
+        let response = try await send(
+            .PUT, url, registry: reference.registry, scopes: [Self.pushScope(reference.repository)], headers: headers, retrying: false)
+        guard response.status == .created else { throw await failure(response, url: url, what: "registry refused to complete the upload") }
+        _ = try? await response.body.collect(upTo: 1 << 20)
     }
 
     static func absolute(_ location: String, base: String) -> String {

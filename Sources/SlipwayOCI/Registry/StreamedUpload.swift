@@ -46,14 +46,8 @@ public final class StreamedUpload: @unchecked Sendable {
 
     /// Opens an upload session in `reference`'s repository; nil when the registry will not.
     public static func start(with client: RegistryClient, to reference: ImageReference) async -> StreamedUpload? {
-        let uploads = "\(client.repositoryURL(reference))/blobs/uploads/"
-        guard
-            let response = try? await client.send(
-                .POST, uploads, registry: reference.registry, scopes: [RegistryClient.pushScope(reference.repository)], retrying: false)
-        else { return nil }
-        _ = try? await response.body.collect(upTo: 1 << 20)
-        guard response.status == .accepted, let location = response.headers.first(name: "Location") else { return nil }
-        return StreamedUpload(client: client, reference: reference, location: RegistryClient.absolute(location, base: client.baseURL(reference)))
+        guard let location = try? await client.startUpload(to: reference) else { return nil }
+        return StreamedUpload(client: client, reference: reference, location: location)
     }
 
     /// Queues a copy of `bytes`. Called from the (blocking) writer thread; waits while too much
@@ -67,16 +61,7 @@ public final class StreamedUpload: @unchecked Sendable {
     public func finish(digest: Digest) async -> Bool {
         continuation.finish()
         guard let location = await sending.value else { return false }
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Length", value: "0")
-        let url = RegistryClient.appendingDigest(location, digest)
-        guard
-            let response = try? await client.send(
-                .PUT, url, registry: reference.registry, scopes: [RegistryClient.pushScope(reference.repository)], headers: headers,
-                retrying: false)
-        else { return false }
-        _ = try? await response.body.collect(upTo: 1 << 20)
-        return response.status == .created
+        return (try? await client.completeUpload(at: location, digest: digest, to: reference)) != nil
     }
 
     /// Stops sending (the writer failed); the registry drops the unfinished session in time.
